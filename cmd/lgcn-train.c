@@ -1,0 +1,209 @@
+/* lgcn-train - train a LightGCN model on a dataset directory. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdutil.h"
+#include "dataset.h"
+#include "graph.h"
+#include "model.h"
+#include "train.h"
+
+static const char usage[] =
+    "Usage: lgcn-train -d DIR [-m FILE] [options]\n"
+    "\n"
+    "Train LightGCN (He et al., SIGIR 2020) on the train interactions of DIR with\n"
+    "BPR loss and Adam, and write the model (default DIR/model.lgcn). Progress goes\n"
+    "to stderr.\n"
+    "\n"
+    "Options:\n"
+    "  -d, --data DIR         dataset directory (from lgcn-prep)\n"
+    "  -m, --model FILE       model file to write (default DIR/model.lgcn)\n"
+    "  -e, --epochs N         maximum epochs (default 1000)\n"
+    "      --dim N            embedding size (default 64)\n"
+    "      --layers N         propagation layers (default 3)\n"
+    "      --lr X             Adam learning rate (default 0.001)\n"
+    "      --reg X            L2 weight on the batch's layer-0 embeddings (default 1e-4)\n"
+    "      --batch N          triples per mini-batch (default 2048)\n"
+    "      --seed N           seed of initialisation and sampling (default 2020)\n"
+    "  -t, --threads N        threads (default: all cores)\n"
+    "      --eval-every N     evaluate recall/ndcg@20 on test every N epochs and keep\n"
+    "                         the best model (default 10; 0 = never)\n"
+    "      --patience N       stop after N evaluations without improvement\n"
+    "                         (default 5; 0 = run all epochs)\n"
+    "      --log FILE         write one TSV row per epoch: epoch, loss, seconds,\n"
+    "                         recall@20, ndcg@20 (empty when not evaluated)\n"
+    "  -q, --quiet            no progress output\n"
+    "  -h, --help             show this help\n"
+    "  -V, --version          show the version\n"
+    "\n"
+    "The same seed and thread count give a bit-identical model.\n"
+    "Exit status: 0 success, 1 data or I/O error, 2 usage error.\n";
+
+typedef struct {
+    FILE *log;
+    int quiet;
+} progress;
+
+static int on_epoch(void *ctx, const lgcn_epoch_info *e)
+{
+    progress *p = ctx;
+    if (p->log) {
+        if (e->evaluated)
+            fprintf(p->log, "%u\t%.6f\t%.4f\t%.6f\t%.6f\n", e->epoch, e->loss, e->seconds, e->recall,
+                    e->ndcg);
+        else
+            fprintf(p->log, "%u\t%.6f\t%.4f\t\t\n", e->epoch, e->loss, e->seconds);
+        fflush(p->log);
+    }
+    if (!p->quiet) {
+        if (e->evaluated)
+            fprintf(stderr, "%s: epoch %u  loss %.5f  %.2fs  recall@20 %.4f  ndcg@20 %.4f%s\n",
+                    cmd_prog, e->epoch, e->loss, e->seconds, e->recall, e->ndcg,
+                    e->improved ? "  (best)" : "");
+        else
+            fprintf(stderr, "%s: epoch %u  loss %.5f  %.2fs\n", cmd_prog, e->epoch, e->loss,
+                    e->seconds);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cmd_init("lgcn-train");
+    const char *dir = NULL, *model_opt = NULL, *log_path = NULL;
+    uint32_t dim = 64, layers = 3, epochs = 1000, batch = 2048, eval_every = 10, patience = 5,
+             threads = 0;
+    float lr = 0.001f, reg = 1e-4f;
+    uint64_t seed = 2020;
+    int quiet = 0;
+    enum { O_DIM = 256, O_LAYERS, O_LR, O_REG, O_BATCH, O_SEED, O_EVAL, O_PAT, O_LOG };
+    static const struct option lo[] = {
+        {"data", required_argument, 0, 'd'}, {"model", required_argument, 0, 'm'},
+        {"epochs", required_argument, 0, 'e'}, {"dim", required_argument, 0, O_DIM},
+        {"layers", required_argument, 0, O_LAYERS}, {"lr", required_argument, 0, O_LR},
+        {"reg", required_argument, 0, O_REG}, {"batch", required_argument, 0, O_BATCH},
+        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
+        {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
+        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
+    int c, bad = 0;
+    while (!bad && (c = getopt_long(argc, argv, "d:m:e:t:qhV", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'm': model_opt = optarg; break;
+        case 'e': bad = cmd_u32("--epochs", optarg, 0, 1000000, &epochs); break;
+        case O_DIM: bad = cmd_u32("--dim", optarg, 1, 4096, &dim); break;
+        case O_LAYERS: bad = cmd_u32("--layers", optarg, 0, 64, &layers); break;
+        case O_LR: bad = cmd_f32("--lr", optarg, 1e-12, 10.0, &lr); break;
+        case O_REG: bad = cmd_f32("--reg", optarg, 0.0, 1e6, &reg); break;
+        case O_BATCH: bad = cmd_u32("--batch", optarg, 1, 1u << 26, &batch); break;
+        case O_SEED: bad = cmd_u64("--seed", optarg, &seed); break;
+        case 't': bad = cmd_u32("--threads", optarg, 1, 1024, &threads); break;
+        case O_EVAL: bad = cmd_u32("--eval-every", optarg, 0, 1000000, &eval_every); break;
+        case O_PAT: bad = cmd_u32("--patience", optarg, 0, 1000000, &patience); break;
+        case O_LOG: log_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'V': return cmd_version();
+        default: return cmd_usage("unknown option");
+        }
+    }
+    if (bad)
+        return EXIT_USAGE;
+    if (optind < argc)
+        return cmd_usage("unexpected argument '%s'", argv[optind]);
+    if (!dir)
+        return cmd_usage("missing -d DIR");
+    cmd_quiet(quiet);
+
+    int rc = EXIT_DATA;
+    lgcn_dataset ds;
+    lgcn_graph g = {0};
+    lgcn_model m = {0};
+    char *model_path = NULL, *lock_path = NULL;
+    progress pr = {.quiet = quiet};
+    if (lgcn_dataset_load(dir, &ds) != 0)
+        return cmd_fail();
+    if (!(model_path = cmd_model_path(dir, model_opt)) || !(lock_path = lgcn_path_join(dir, "lock")) ||
+        lgcn_graph_build(&ds, &g) != 0 || lgcn_model_alloc(&m, ds.n_users, ds.n_items, dim, layers) != 0) {
+        cmd_fail();
+        goto out;
+    }
+    uint64_t counts[3];
+    lgcn_dataset_count(&ds, counts);
+    if (eval_every && counts[LGCN_TEST] == 0) {
+        if (!quiet)
+            cmd_msg("the dataset has no test interactions: not evaluating");
+        eval_every = 0;
+    }
+    if (log_path) {
+        pr.log = fopen(log_path, "w");
+        if (!pr.log) {
+            cmd_msg("cannot open '%s': %s", log_path, strerror(errno));
+            goto out;
+        }
+        fprintf(pr.log, "epoch\tloss\tseconds\trecall@20\tndcg@20\n");
+    }
+    lgcn_model_init(&m, seed);
+    m.data_fp = lgcn_dataset_fingerprint(&ds);
+    m.data_gen = ds.generation;
+    lgcn_train_opts o = {.epochs = epochs, .batch = batch, .lr = lr, .reg = reg, .seed = seed,
+                         .threads = (int)threads, .eval_every = eval_every, .patience = patience,
+                         .on_epoch = on_epoch, .ctx = &pr};
+    lgcn_train_result res;
+    if (!quiet)
+        cmd_msg("%u users, %u movies, %llu train interactions; dim %u, %u layers, %u threads",
+                ds.n_users, ds.n_items, (unsigned long long)counts[LGCN_TRAIN], dim, layers,
+                lgcn_set_threads((int)threads));
+    if (lgcn_train(&ds, &g, &m, &o, &res) != 0) {
+        cmd_fail();
+        goto out;
+    }
+    /* Save under the dataset lock so a concurrent lgcn-rate never
+     * interleaves with this write. */
+    int lk = lgcn_lock(lock_path);
+    if (lk < 0) {
+        cmd_fail();
+        goto out;
+    }
+    if (lgcn_model_save(model_path, &m) != 0) {
+        lgcn_unlock(lk);
+        cmd_fail();
+        goto out;
+    }
+    {
+        lgcn_dataset now;
+        if (lgcn_dataset_load(dir, &now) == 0) {
+            if (now.generation != ds.generation)
+                cmd_msg("warning: the dataset changed during training (lgcn-rate); the model "
+                        "does not include those ratings");
+            lgcn_dataset_free(&now);
+        }
+    }
+    lgcn_unlock(lk);
+    if (!quiet) {
+        if (res.best_recall >= 0)
+            cmd_msg("kept epoch %u of %u: recall@20 %.4f, ndcg@20 %.4f; %.1fs training (%.3fs/epoch)",
+                    res.best_epoch, res.epochs_run, res.best_recall, res.best_ndcg, res.seconds,
+                    res.epochs_run ? res.seconds / res.epochs_run : 0.0);
+        else
+            cmd_msg("trained %u epochs in %.1fs (%.3fs/epoch)", res.epochs_run, res.seconds,
+                    res.epochs_run ? res.seconds / res.epochs_run : 0.0);
+        cmd_msg("wrote %s", model_path);
+    }
+    rc = EXIT_OK;
+out:
+    if (pr.log && fclose(pr.log) != 0 && rc == EXIT_OK) {
+        cmd_msg("cannot write '%s': %s", log_path, strerror(errno));
+        rc = EXIT_DATA;
+    }
+    lgcn_model_free(&m);
+    lgcn_graph_free(&g);
+    lgcn_dataset_free(&ds);
+    free(model_path);
+    free(lock_path);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/* model.h - LightGCN parameters, numerics and the model file.
+ *
+ * Shapes: N = n_users + n_items nodes, d = dim. All matrices are row-major
+ * [N x d] floats, users first (node u), then movies (node n_users + i).
+ *
+ * The model (He et al., SIGIR 2020):
+ *   E_0            learned embeddings (the only parameters)
+ *   E_k = Â E_{k-1}, k = 1..L
+ *   F   = (E_0 + E_1 + ... + E_L) / (L + 1)      final embeddings
+ *   s(u, i) = F_u . F_i
+ * BPR loss of a batch of B triples (u, i, j), i a train movie of u, j not:
+ *   loss = 1/B sum_b softplus(s(u,j) - s(u,i))
+ *        + reg * 1/2 (|E0_u|^2 + |E0_i|^2 + |E0_j|^2) / B   (summed over the batch)
+ * Since Â is symmetric, dloss/dE_0 = (1/(L+1)) sum_k Â^k dloss/dF + the L2 term:
+ * the backward pass is the same propagation applied to the gradient.
+ * Parameters are updated with Adam (PyTorch's formulation). */
+#ifndef LGCN_MODEL_H
+#define LGCN_MODEL_H
+
+#include <stdint.h>
+#include "dataset.h"
+#include "graph.h"
+
+typedef struct {
+    uint32_t dim, layers;
+    uint32_t n_users, n_items;
+    /* hyperparameters and provenance, recorded in the file */
+    float lr, reg;
+    uint32_t batch, threads;
+    uint64_t seed;
+    uint32_t epochs;        /* epochs trained (of the kept model) */
+    uint64_t adam_t;        /* Adam steps taken */
+    uint64_t data_fp;       /* lgcn_dataset_fingerprint of the training data */
+    uint64_t data_gen;      /* dataset generation the model last learned from */
+    float recall, ndcg;     /* test recall/ndcg@20 when kept (-1 = not evaluated) */
+    /* one slab [4 x N x d]: e0 | adam m | adam v | final F */
+    float *slab;
+    float *e0, *m, *v, *final;
+} lgcn_model;
+
+/* Allocate (zeroed) for the given sizes. */
+int lgcn_model_alloc(lgcn_model *m, uint32_t n_users, uint32_t n_items, uint32_t dim, uint32_t layers);
+void lgcn_model_free(lgcn_model *m);
+/* E_0 ~ N(0, 0.1^2) from `seed`; Adam moments zeroed. */
+void lgcn_model_init(lgcn_model *m, uint64_t seed);
+/* Add one user row (E_0 ~ N(0, 0.1^2) from seed, zero moments) before the
+ * movie rows. The caller recomputes final. */
+int lgcn_model_add_user(lgcn_model *m, uint64_t seed);
+
+int lgcn_model_save(const char *path, const lgcn_model *m);
+int lgcn_model_load(const char *path, lgcn_model *m);
+/* Can this model serve/learn from ds? (same data lineage and movies; the
+ * model may know fewer users than the dataset). */
+int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds);
+
+/* Scratch buffers for one forward/backward pass over graph g. */
+typedef struct {
+    uint32_t n, dim;
+    float *a, *b;     /* [N x d] ping-pong layer buffers */
+    float *dfinal;    /* [N x d] dloss/dF */
+    float *grad;      /* [N x d] dloss/dE0 */
+} lgcn_work;
+
+int lgcn_work_alloc(lgcn_work *w, uint32_t n, uint32_t dim);
+void lgcn_work_free(lgcn_work *w);
+
+/* out = (1/(L+1)) sum_{k=0..L} Â^k x.  x, out: [N x d]. Used forward
+ * (x = E0, out = F) and backward (x = dloss/dF, out = dloss/dE0). */
+void lgcn_propagate(const lgcn_graph *g, const float *x, float *out, uint32_t d, uint32_t layers,
+                    lgcn_work *w);
+
+/* BPR forward+backward on final embeddings F for B triples.
+ * users[b], pos[b], neg[b]: user and movie IDs (movies 0-based; their node is
+ * n_users + id). Adds dloss/dF into dfinal (which the caller zeroed) and
+ * returns the batch's mean softplus term (without L2). */
+double lgcn_bpr_forward_backward(const float *F, uint32_t n_users, uint32_t d, const uint32_t *users,
+                                 const uint32_t *pos, const uint32_t *neg, uint32_t B, float *dfinal);
+
+/* L2 term on layer-0 rows: returns reg * 1/2 sum(|e0_u|^2+|e0_i|^2+|e0_j|^2) / B
+ * and adds its gradient reg * e0_row / B into grad for every occurrence. */
+double lgcn_l2_forward_backward(const float *e0, uint32_t n_users, uint32_t d, const uint32_t *users,
+                                const uint32_t *pos, const uint32_t *neg, uint32_t B, float reg,
+                                float *grad);
+
+/* Adam (beta1 0.9, beta2 0.999, eps 1e-8; t = step number >= 1) on n
+ * parameters, PyTorch's update: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps).
+ * When rowmask != NULL only rows r (of d floats) with rowmask[r] != 0 move. */
+void lgcn_adam(float *p, const float *g, float *m, float *v, uint64_t n, float lr, uint64_t t,
+               const uint8_t *rowmask, uint32_t d);
+
+#endif

@@ -1,0 +1,232 @@
+/* train.c - BPR training of LightGCN. */
+#include "train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int lgcn_set_threads(int n)
+{
+    if (n <= 0)
+        n = lgcn_ncpu();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+    return n;
+}
+
+uint32_t *lgcn_active_users(const lgcn_graph *g, uint32_t *n)
+{
+    uint32_t *a = lgcn_malloc((size_t)(g->n_users ? g->n_users : 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    uint32_t k = 0;
+    for (uint32_t u = 0; u < g->n_users; u++) {
+        uint32_t deg = lgcn_graph_degree(g, u);
+        if (deg > 0 && deg < g->n_items)
+            a[k++] = u;
+    }
+    *n = k;
+    return a;
+}
+
+void lgcn_sample(const lgcn_graph *g, const uint32_t *active, uint32_t n_active, lgcn_rng *r,
+                 uint32_t *u_out, uint32_t *i_out, uint32_t *j_out)
+{
+    uint32_t U = g->n_users;
+    uint32_t u = active[lgcn_rng_below(r, n_active)];
+    const uint32_t *pos = g->col + g->rowptr[u]; /* node ids U + item, ascending */
+    uint32_t deg = lgcn_graph_degree(g, u);
+    uint32_t i = pos[lgcn_rng_below(r, deg)] - U;
+    /* j: the q-th movie (0-based) of the complement of u's positives,
+     * q uniform in [0, n_items - deg).  With positives p_0 < p_1 < ..., the
+     * number of non-positives below p_k is p_k - k, so j = q + c where c is
+     * the count of k with p_k - k <= q (found by binary search). */
+    uint32_t q = (uint32_t)lgcn_rng_below(r, g->n_items - deg);
+    uint32_t lo = 0, hi = deg;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (pos[mid] - U - mid <= q)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *u_out = u;
+    *i_out = i;
+    *j_out = q + lo;
+}
+
+/* One optimisation step on triples (us, is, js)[0..B). Returns the loss. */
+static double train_step(const lgcn_graph *g, lgcn_model *m, lgcn_work *w, const uint32_t *us,
+                         const uint32_t *is, const uint32_t *js, uint32_t B, float lr, float reg,
+                         const uint8_t *rowmask)
+{
+    uint32_t d = m->dim;
+    size_t nd = (size_t)g->n * d;
+    /* forward: F = mean_k Â^k E0 */
+    lgcn_propagate(g, m->e0, m->final, d, m->layers, w);
+    /* loss and dloss/dF (only batch rows are non-zero) */
+    memset(w->dfinal, 0, nd * sizeof(float));
+    double loss = lgcn_bpr_forward_backward(m->final, m->n_users, d, us, is, js, B, w->dfinal);
+    /* backward: dloss/dE0 = mean_k Â^k dloss/dF (Â symmetric), plus L2 */
+    lgcn_propagate(g, w->dfinal, w->grad, d, m->layers, w);
+    loss += lgcn_l2_forward_backward(m->e0, m->n_users, d, us, is, js, B, reg, w->grad);
+    m->adam_t++;
+    lgcn_adam(m->e0, w->grad, m->m, m->v, nd, lr, m->adam_t, rowmask, d);
+    return loss;
+}
+
+static int evaluate20(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, lgcn_work *w,
+                      int threads, double *recall, double *ndcg)
+{
+    static const uint32_t k20 = 20;
+    lgcn_metrics mt;
+    lgcn_propagate(g, m->e0, m->final, m->dim, m->layers, w);
+    if (lgcn_evaluate(ds, m->final, m->final + (size_t)m->n_users * m->dim, m->dim, &k20, 1, threads,
+                      &mt) != 0)
+        return -1;
+    *recall = mt.recall;
+    *ndcg = mt.ndcg;
+    return 0;
+}
+
+int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const lgcn_train_opts *o,
+               lgcn_train_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->best_recall = res->best_ndcg = -1;
+    if (m->n_users != g->n_users || m->n_items != g->n_items)
+        return lgcn_error("internal: model and graph sizes differ");
+    if (o->batch == 0)
+        return lgcn_error("batch size must be positive");
+    uint32_t n_active;
+    uint32_t *active = lgcn_active_users(g, &n_active);
+    if (!active)
+        return -1;
+    if (n_active == 0) {
+        free(active);
+        return lgcn_error("no user has a train interaction to learn from");
+    }
+    uint64_t n_train = g->nnz / 2;
+    uint32_t d = m->dim;
+    size_t nd = (size_t)g->n * d;
+    int threads = lgcn_set_threads(o->threads);
+    lgcn_work w;
+    uint32_t *trip = lgcn_malloc((size_t)n_train * 3 * sizeof *trip);
+    float *best = o->eval_every ? lgcn_aligned_alloc(3 * nd * sizeof(float)) : NULL;
+    if (!trip || (o->eval_every && !best) || lgcn_work_alloc(&w, g->n, d) != 0) {
+        free(active);
+        free(trip);
+        free(best);
+        return -1;
+    }
+    uint32_t *us = trip, *is = trip + n_train, *js = trip + 2 * n_train;
+    lgcn_rng rng;
+    lgcn_rng_seed(&rng, o->seed ^ 0x5EEDB9Bull);
+    uint32_t since_best = 0, best_epoch = 0;
+    uint64_t best_t = m->adam_t;
+    int rc = 0;
+    for (uint32_t ep = 1; ep <= o->epochs; ep++) {
+        double t0 = lgcn_now();
+        /* an epoch = as many triples as train interactions, then batches */
+        for (uint64_t k = 0; k < n_train; k++)
+            lgcn_sample(g, active, n_active, &rng, &us[k], &is[k], &js[k]);
+        double loss = 0;
+        uint64_t nb = 0;
+        for (uint64_t s = 0; s < n_train; s += o->batch, nb++) {
+            uint32_t B = (uint32_t)(n_train - s < o->batch ? n_train - s : o->batch);
+            loss += train_step(g, m, &w, us + s, is + s, js + s, B, o->lr, o->reg, NULL);
+        }
+        lgcn_epoch_info info = {.epoch = ep, .loss = loss / (double)nb, .seconds = lgcn_now() - t0};
+        res->seconds += info.seconds;
+        res->epochs_run = ep;
+        if (!isfinite(info.loss)) {
+            rc = lgcn_error("training diverged at epoch %u (loss %g); try a smaller --lr", ep, info.loss);
+            break;
+        }
+        int stop = 0;
+        if (o->eval_every && ep % o->eval_every == 0) {
+            if (evaluate20(ds, g, m, &w, threads, &info.recall, &info.ndcg) != 0) {
+                rc = -1;
+                break;
+            }
+            info.evaluated = 1;
+            if (info.recall > res->best_recall) {
+                res->best_recall = info.recall;
+                res->best_ndcg = info.ndcg;
+                best_epoch = ep;
+                best_t = m->adam_t;
+                memcpy(best, m->e0, 3 * nd * sizeof(float)); /* e0 | m | v */
+                info.improved = 1;
+                since_best = 0;
+            } else if (o->patience && ++since_best >= o->patience) {
+                stop = 1;
+            }
+        }
+        if (o->on_epoch && o->on_epoch(o->ctx, &info))
+            stop = 1;
+        if (stop)
+            break;
+    }
+    if (rc == 0) {
+        if (best && best_epoch && best_epoch != res->epochs_run) {
+            memcpy(m->e0, best, 3 * nd * sizeof(float));
+            m->adam_t = best_t;
+        }
+        res->best_epoch = best_epoch ? best_epoch : res->epochs_run;
+        lgcn_propagate(g, m->e0, m->final, d, m->layers, &w);
+        m->lr = o->lr;
+        m->reg = o->reg;
+        m->batch = o->batch;
+        m->seed = o->seed;
+        m->threads = (uint32_t)threads;
+        m->epochs = res->best_epoch;
+        m->recall = (float)res->best_recall;
+        m->ndcg = (float)res->best_ndcg;
+    }
+    lgcn_work_free(&w);
+    free(active);
+    free(trip);
+    free(best);
+    return rc;
+}
+
+int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uint32_t n,
+                  const uint8_t *rowmask, uint32_t steps, uint32_t batch, float lr, uint64_t seed)
+{
+    if (m->n_users != g->n_users || m->n_items != g->n_items)
+        return lgcn_error("internal: model and graph sizes differ");
+    uint32_t d = m->dim;
+    lgcn_work w;
+    if (lgcn_work_alloc(&w, g->n, d) != 0)
+        return -1;
+    /* only users that can be sampled */
+    uint32_t *active = lgcn_malloc((size_t)(n ? n : 1) * sizeof *active), na = 0;
+    uint32_t *trip = lgcn_malloc((size_t)batch * 3 * sizeof *trip);
+    if (!active || !trip) {
+        free(active);
+        free(trip);
+        lgcn_work_free(&w);
+        return -1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t deg = lgcn_graph_degree(g, users[k]);
+        if (deg > 0 && deg < g->n_items)
+            active[na++] = users[k];
+    }
+    lgcn_rng rng;
+    lgcn_rng_seed(&rng, seed);
+    for (uint32_t s = 0; na && s < steps; s++) {
+        for (uint32_t b = 0; b < batch; b++)
+            lgcn_sample(g, active, na, &rng, &trip[b], &trip[batch + b], &trip[2 * batch + b]);
+        train_step(g, m, &w, trip, trip + batch, trip + 2 * batch, batch, lr, m->reg, rowmask);
+    }
+    lgcn_propagate(g, m->e0, m->final, d, m->layers, &w);
+    free(active);
+    free(trip);
+    lgcn_work_free(&w);
+    return 0;
+}

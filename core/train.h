@@ -1,0 +1,71 @@
+/* train.h - sampling, the training loop, early stopping and fine-tuning. */
+#ifndef LGCN_TRAIN_H
+#define LGCN_TRAIN_H
+
+#include <stdint.h>
+#include "dataset.h"
+#include "eval.h"
+#include "graph.h"
+#include "model.h"
+#include "rng.h"
+
+/* Draw one (u, i, j) triple: u uniform over users with >= 1 train movie
+ * (active[0..n_active)), i uniform among u's train movies, j uniform among
+ * the movies u has NOT interacted with in train (exactly, by rank in the
+ * complement of u's sorted positives: no rejection loop). Users with every
+ * movie as a positive must not be in `active`. */
+void lgcn_sample(const lgcn_graph *g, const uint32_t *active, uint32_t n_active, lgcn_rng *r,
+                 uint32_t *u, uint32_t *i, uint32_t *j);
+
+/* Users that can be sampled (>= 1 train movie, not every movie).
+ * Returns a malloc'd array and its length in *n, or NULL (error) . */
+uint32_t *lgcn_active_users(const lgcn_graph *g, uint32_t *n);
+
+typedef struct {
+    uint32_t epoch;
+    double loss;        /* mean batch loss (BPR + L2) */
+    double seconds;     /* training time of this epoch (excludes evaluation) */
+    int evaluated;      /* metrics below are valid */
+    double recall, ndcg;/* @20 on test */
+    int improved;       /* new best model */
+} lgcn_epoch_info;
+
+typedef struct {
+    uint32_t epochs;     /* maximum epochs */
+    uint32_t batch;
+    float lr, reg;
+    uint64_t seed;
+    int threads;
+    uint32_t eval_every; /* 0 = never evaluate */
+    uint32_t patience;   /* stop after this many evaluations without a better
+                            recall@20; 0 = never stop early */
+    /* called after every epoch (NULL = none); non-zero return stops training */
+    int (*on_epoch)(void *ctx, const lgcn_epoch_info *info);
+    void *ctx;
+} lgcn_train_opts;
+
+typedef struct {
+    uint32_t epochs_run;
+    uint32_t best_epoch;   /* epoch of the kept model (last epoch when not evaluating) */
+    double best_recall, best_ndcg; /* -1 when never evaluated */
+    double seconds;        /* total training seconds (excluding evaluation) */
+} lgcn_train_result;
+
+/* Train m (already allocated and initialised with lgcn_model_init for
+ * ds/g) with BPR + Adam. With eval_every, the model with the best test
+ * recall@20 is kept (restored at the end). On return m->final holds the
+ * final embeddings of the kept E0 and the provenance fields are set. */
+int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const lgcn_train_opts *o,
+               lgcn_train_result *res);
+
+/* Fine-tune after new ratings: `steps` Adam steps on batches of triples
+ * drawn only from users[0..n) (their train movies as positives), moving
+ * only the rows flagged in rowmask (the affected users and movies), then
+ * recompute m->final over the whole (updated) graph. */
+int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uint32_t n,
+                  const uint8_t *rowmask, uint32_t steps, uint32_t batch, float lr, uint64_t seed);
+
+/* Set OpenMP and OpenBLAS thread counts (n <= 0: number of cores). */
+int lgcn_set_threads(int n);
+
+#endif
