@@ -179,9 +179,9 @@ int main(int argc, char **argv)
     }
     free(model_path);
     if (!quiet)
-        cmd_msg("stored %zu rating%s (%u new, %u replaced, %u new user%s); model fine-tuned with %u steps",
-                n, n == 1 ? "" : "s", res.added, res.replaced, res.new_users,
-                res.new_users == 1 ? "" : "s", o.steps);
+        cmd_msg("stored %zu rating%s (%u new, %u replaced, %u new user%s); %s", n, n == 1 ? "" : "s",
+                res.added, res.replaced, res.new_users, res.new_users == 1 ? "" : "s",
+                res.steps ? "model fine-tuned" : "graph updated, model not fine-tuned");
     rc = EXIT_OK;
 out:
     free(e);

@@ -231,6 +231,15 @@ int main(int argc, char **argv)
         goto out;
     }
     lgcn_set_threads(1); /* one user at a time: a single BLAS thread is fastest */
+    if (user) {
+        /* an unknown user fails before anything is printed */
+        int64_t raw;
+        if (lgcn_parse_i64(user, INT64_MIN, INT64_MAX, "user ID", &raw) != 0 ||
+            (lgcn_dataset_find_user(&ds, raw) < 0 && lgcn_error("unknown user %lld", (long long)raw))) {
+            cmd_fail();
+            goto out;
+        }
+    }
     if (header && !json)
         printf("user_id\trank\tmovie_id\tscore\ttitle\tgenres\n");
     if (user) {

@@ -36,6 +36,7 @@ static const char usage[] =
     "      --log FILE         write one TSV row per epoch: epoch, loss, seconds,\n"
     "                         recall@20, ndcg@20 (empty when not evaluated)\n"
     "  -q, --quiet            no progress output\n"
+    "  -v, --verbose          a progress line for every epoch\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"
@@ -44,7 +45,12 @@ static const char usage[] =
 
 typedef struct {
     FILE *log;
-    int quiet;
+    const char *dir, *model_path, *lock_path;
+    uint64_t generation; /* of the dataset trained on */
+    int warned;
+    int quiet, verbose;
+    uint32_t every;   /* progress line every N epochs when not evaluating */
+    uint32_t epochs;
 } progress;
 
 static int on_epoch(void *ctx, const lgcn_epoch_info *e)
@@ -58,7 +64,10 @@ static int on_epoch(void *ctx, const lgcn_epoch_info *e)
             fprintf(p->log, "%u\t%.6f\t%.4f\t\t\n", e->epoch, e->loss, e->seconds);
         fflush(p->log);
     }
-    if (!p->quiet) {
+    /* stderr: every evaluation, else every `every` epochs (all with -v) */
+    int show = p->verbose || e->evaluated || e->epoch == 1 || e->epoch == p->epochs ||
+               (p->every && e->epoch % p->every == 0);
+    if (!p->quiet && show) {
         if (e->evaluated)
             fprintf(stderr, "%s: epoch %u  loss %.5f  %.2fs  recall@20 %.4f  ndcg@20 %.4f%s\n",
                     cmd_prog, e->epoch, e->loss, e->seconds, e->recall, e->ndcg,
@@ -70,6 +79,28 @@ static int on_epoch(void *ctx, const lgcn_epoch_info *e)
     return 0;
 }
 
+/* Write the kept model under the dataset lock, so a concurrent lgcn-rate
+ * never interleaves with this write; warn once if the dataset moved on. */
+static int save_model(void *ctx, const lgcn_model *m)
+{
+    progress *p = ctx;
+    int lk = lgcn_lock(p->lock_path);
+    if (lk < 0)
+        return -1;
+    int rc = lgcn_model_save(p->model_path, m);
+    lgcn_dataset now;
+    if (rc == 0 && !p->warned && lgcn_dataset_load(p->dir, &now) == 0) {
+        if (now.generation != p->generation) {
+            cmd_msg("warning: the dataset changed during training (lgcn-rate); the model does "
+                    "not include those ratings");
+            p->warned = 1;
+        }
+        lgcn_dataset_free(&now);
+    }
+    lgcn_unlock(lk);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cmd_init("lgcn-train");
@@ -78,7 +109,7 @@ int main(int argc, char **argv)
              threads = 0;
     float lr = 0.001f, reg = 1e-4f;
     uint64_t seed = 2020;
-    int quiet = 0;
+    int quiet = 0, verbose = 0;
     enum { O_DIM = 256, O_LAYERS, O_LR, O_REG, O_BATCH, O_SEED, O_EVAL, O_PAT, O_LOG };
     static const struct option lo[] = {
         {"data", required_argument, 0, 'd'}, {"model", required_argument, 0, 'm'},
@@ -88,9 +119,10 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
         {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
         {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c, bad = 0;
-    while (!bad && (c = getopt_long(argc, argv, "d:m:e:t:qhV", lo, NULL)) != -1) {
+    while (!bad && (c = getopt_long(argc, argv, "d:m:e:t:qvhV", lo, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'm': model_opt = optarg; break;
@@ -106,6 +138,7 @@ int main(int argc, char **argv)
         case O_PAT: bad = cmd_u32("--patience", optarg, 0, 1000000, &patience); break;
         case O_LOG: log_path = optarg; break;
         case 'q': quiet = 1; break;
+        case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
         default: return cmd_usage("unknown option");
@@ -124,7 +157,7 @@ int main(int argc, char **argv)
     lgcn_graph g = {0};
     lgcn_model m = {0};
     char *model_path = NULL, *lock_path = NULL;
-    progress pr = {.quiet = quiet};
+    progress pr = {.quiet = quiet, .verbose = verbose, .epochs = epochs};
     if (lgcn_dataset_load(dir, &ds) != 0)
         return cmd_fail();
     if (!(model_path = cmd_model_path(dir, model_opt)) || !(lock_path = lgcn_path_join(dir, "lock")) ||
@@ -139,6 +172,8 @@ int main(int argc, char **argv)
             cmd_msg("the dataset has no test interactions: not evaluating");
         eval_every = 0;
     }
+    /* without evaluations, about 20 progress lines per run */
+    pr.every = eval_every ? 0 : (epochs >= 20 ? epochs / 20 : 1);
     if (log_path) {
         pr.log = fopen(log_path, "w");
         if (!pr.log) {
@@ -150,40 +185,25 @@ int main(int argc, char **argv)
     lgcn_model_init(&m, seed);
     m.data_fp = lgcn_dataset_fingerprint(&ds);
     m.data_gen = ds.generation;
+    pr.dir = dir;
+    pr.model_path = model_path;
+    pr.lock_path = lock_path;
+    pr.generation = ds.generation;
     lgcn_train_opts o = {.epochs = epochs, .batch = batch, .lr = lr, .reg = reg, .seed = seed,
                          .threads = (int)threads, .eval_every = eval_every, .patience = patience,
-                         .on_epoch = on_epoch, .ctx = &pr};
+                         .on_epoch = on_epoch, .save = save_model, .ctx = &pr};
     lgcn_train_result res;
     if (!quiet)
-        cmd_msg("%u users, %u movies, %llu train interactions; dim %u, %u layers, %u threads",
-                ds.n_users, ds.n_items, (unsigned long long)counts[LGCN_TRAIN], dim, layers,
-                lgcn_set_threads((int)threads));
+    {
+        int nt = lgcn_set_threads((int)threads);
+        cmd_msg("%u users, %u movies, %llu train interactions; dim %u, %u layers, %d thread%s",
+                ds.n_users, ds.n_items, (unsigned long long)counts[LGCN_TRAIN], dim, layers, nt,
+                nt == 1 ? "" : "s");
+    }
     if (lgcn_train(&ds, &g, &m, &o, &res) != 0) {
         cmd_fail();
         goto out;
     }
-    /* Save under the dataset lock so a concurrent lgcn-rate never
-     * interleaves with this write. */
-    int lk = lgcn_lock(lock_path);
-    if (lk < 0) {
-        cmd_fail();
-        goto out;
-    }
-    if (lgcn_model_save(model_path, &m) != 0) {
-        lgcn_unlock(lk);
-        cmd_fail();
-        goto out;
-    }
-    {
-        lgcn_dataset now;
-        if (lgcn_dataset_load(dir, &now) == 0) {
-            if (now.generation != ds.generation)
-                cmd_msg("warning: the dataset changed during training (lgcn-rate); the model "
-                        "does not include those ratings");
-            lgcn_dataset_free(&now);
-        }
-    }
-    lgcn_unlock(lk);
     if (!quiet) {
         if (res.best_recall >= 0)
             cmd_msg("kept epoch %u of %u: recall@20 %.4f, ndcg@20 %.4f; %.1fs training (%.3fs/epoch)",

@@ -75,46 +75,112 @@ int lgcn_graph_build(const lgcn_dataset *ds, lgcn_graph *g)
  * unaligned-safe. The compiler maps it to one AVX register, or two SSE ones. */
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
-/* y_r = sum_p val[p] x[col[p]] for d = 64: the 64-float accumulator lives in
- * eight vector registers and each neighbour row is streamed once, in order. */
-static inline void spmm_row64(const uint64_t *rowptr, const uint32_t *col, const float *val,
-                              const float *restrict x, float *restrict y, uint32_t r)
+/* Row r of Â x for d = 64, written to y (if y) and folded into acc as
+ * acc_r = (acc_r + (Â x)_r) * scale (if acc). The 64-float accumulator lives
+ * in eight vector registers; each neighbour row is streamed once, in CSR
+ * order, so the sum is the same whatever thread computes it. */
+static inline void row64(const lgcn_graph *g, const float *restrict x, uint32_t r, float *restrict y,
+                         float *restrict acc, float scale)
 {
     v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-    for (uint64_t p = rowptr[r]; p < rowptr[r + 1]; p++) {
-        const v8f *xc = (const v8f *)(x + (size_t)col[p] * 64);
-        float w = val[p];
+    for (uint64_t p = g->rowptr[r]; p < g->rowptr[r + 1]; p++) {
+        const v8f *xc = (const v8f *)(x + (size_t)g->col[p] * 64);
+        float w = g->val[p];
         a0 += w * xc[0], a1 += w * xc[1], a2 += w * xc[2], a3 += w * xc[3];
         a4 += w * xc[4], a5 += w * xc[5], a6 += w * xc[6], a7 += w * xc[7];
     }
-    v8f *yr = (v8f *)(y + (size_t)r * 64);
-    yr[0] = a0, yr[1] = a1, yr[2] = a2, yr[3] = a3, yr[4] = a4, yr[5] = a5, yr[6] = a6, yr[7] = a7;
+    if (y) {
+        v8f *yr = (v8f *)(y + (size_t)r * 64);
+        yr[0] = a0, yr[1] = a1, yr[2] = a2, yr[3] = a3, yr[4] = a4, yr[5] = a5, yr[6] = a6, yr[7] = a7;
+    }
+    if (acc) {
+        v8f *ar = (v8f *)(acc + (size_t)r * 64);
+        ar[0] = (ar[0] + a0) * scale, ar[1] = (ar[1] + a1) * scale;
+        ar[2] = (ar[2] + a2) * scale, ar[3] = (ar[3] + a3) * scale;
+        ar[4] = (ar[4] + a4) * scale, ar[5] = (ar[5] + a5) * scale;
+        ar[6] = (ar[6] + a6) * scale, ar[7] = (ar[7] + a7) * scale;
+    }
 }
 
-void lgcn_spmm(const lgcn_graph *g, const float *restrict x, float *restrict y, uint32_t d)
+/* The same for any d, through a row buffer t[d]. */
+static inline void row_any(const lgcn_graph *g, const float *restrict x, uint32_t r, float *restrict y,
+                           float *restrict acc, float scale, uint32_t d, float *restrict t)
 {
-    const uint64_t *rowptr = g->rowptr;
-    const uint32_t *col = g->col;
-    const float *val = g->val;
-    /* Dynamic chunks balance rows of very different degree; each row is
-     * summed by one thread in CSR order, so the result is deterministic and
-     * independent of the thread count. */
+    for (uint32_t k = 0; k < d; k++)
+        t[k] = 0.0f;
+    for (uint64_t p = g->rowptr[r]; p < g->rowptr[r + 1]; p++) {
+        const float *xc = x + (size_t)g->col[p] * d;
+        float w = g->val[p];
+        for (uint32_t k = 0; k < d; k++)
+            t[k] += w * xc[k];
+    }
+    if (y)
+        for (uint32_t k = 0; k < d; k++)
+            y[(size_t)r * d + k] = t[k];
+    if (acc)
+        for (uint32_t k = 0; k < d; k++)
+            acc[(size_t)r * d + k] = (acc[(size_t)r * d + k] + t[k]) * scale;
+}
+
+void lgcn_spmm_ex(const lgcn_graph *g, const float *x, float *y, float *acc, float scale, uint32_t d)
+{
+    /* Dynamic chunks balance rows of very different degree. */
     if (d == 64) {
 #pragma omp parallel for schedule(dynamic, 256)
         for (uint32_t r = 0; r < g->n; r++)
-            spmm_row64(rowptr, col, val, x, y, r);
+            row64(g, x, r, y, acc, scale);
         return;
     }
-#pragma omp parallel for schedule(dynamic, 256)
-    for (uint32_t r = 0; r < g->n; r++) {
-        float *restrict yr = y + (size_t)r * d;
-        for (uint32_t k = 0; k < d; k++)
-            yr[k] = 0.0f;
-        for (uint64_t p = rowptr[r]; p < rowptr[r + 1]; p++) {
-            const float *restrict xc = x + (size_t)col[p] * d;
-            float a = val[p];
-            for (uint32_t k = 0; k < d; k++)
-                yr[k] += a * xc[k];
+#pragma omp parallel
+    {
+        float *t = malloc((size_t)d * sizeof *t);
+#pragma omp for schedule(dynamic, 256)
+        for (uint32_t r = 0; r < g->n; r++)
+            if (t)
+                row_any(g, x, r, y, acc, scale, d, t);
+        free(t);
+    }
+}
+
+void lgcn_spmm(const lgcn_graph *g, const float *x, float *y, uint32_t d)
+{
+    lgcn_spmm_ex(g, x, y, NULL, 1.0f, d);
+}
+
+void lgcn_spmm_rows(const lgcn_graph *g, const float *x, const uint32_t *rows, uint32_t nrows,
+                    float *acc, float scale, uint32_t d)
+{
+    if (d == 64) {
+#pragma omp parallel for schedule(dynamic, 64)
+        for (uint32_t k = 0; k < nrows; k++)
+            row64(g, x, rows[k], NULL, acc, scale);
+        return;
+    }
+#pragma omp parallel
+    {
+        float *t = malloc((size_t)d * sizeof *t);
+#pragma omp for schedule(dynamic, 64)
+        for (uint32_t k = 0; k < nrows; k++)
+            if (t)
+                row_any(g, x, rows[k], NULL, acc, scale, d, t);
+        free(t);
+    }
+}
+
+void lgcn_spmm_scatter(const lgcn_graph *g, const float *x, const uint32_t *rows, uint32_t nrows,
+                       float *y, uint32_t d)
+{
+    /* Sequential on purpose: rows share neighbours, and a fixed order of the
+     * += keeps the result deterministic. It touches only the listed rows'
+     * edges, a small part of the graph for a mini-batch. */
+    for (uint32_t k = 0; k < nrows; k++) {
+        uint32_t c = rows[k];
+        const float *xc = x + (size_t)c * d;
+        for (uint64_t p = g->rowptr[c]; p < g->rowptr[c + 1]; p++) {
+            float *yr = y + (size_t)g->col[p] * d;
+            float w = g->val[p];
+            for (uint32_t q = 0; q < d; q++)
+                yr[q] += w * xc[q];
         }
     }
 }

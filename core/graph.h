@@ -37,4 +37,18 @@ static inline uint32_t lgcn_graph_degree(const lgcn_graph *g, uint32_t node)
  * so the result is bit-identical for any thread count (OpenMP). */
 void lgcn_spmm(const lgcn_graph *g, const float *x, float *y, uint32_t d);
 
+/* y = Â x (skipped when y is NULL) fused with acc = (acc + Â x) * scale
+ * (skipped when acc is NULL): one pass instead of two. */
+void lgcn_spmm_ex(const lgcn_graph *g, const float *x, float *y, float *acc, float scale, uint32_t d);
+
+/* Only for rows[0..nrows) (distinct): acc_r = (acc_r + (Â x)_r) * scale. */
+void lgcn_spmm_rows(const lgcn_graph *g, const float *x, const uint32_t *rows, uint32_t nrows,
+                    float *acc, float scale, uint32_t d);
+
+/* y += Â x where x is zero outside rows[0..nrows) (distinct): pushes each
+ * listed row to its neighbours (Â is symmetric), costing only the listed
+ * rows' edges. Sequential, in list order (deterministic). */
+void lgcn_spmm_scatter(const lgcn_graph *g, const float *x, const uint32_t *rows, uint32_t nrows,
+                       float *y, uint32_t d);
+
 #endif

@@ -176,22 +176,30 @@ int lgcn_work_alloc(lgcn_work *w, uint32_t n, uint32_t dim)
 {
     memset(w, 0, sizeof *w);
     size_t nd = (size_t)n * dim;
-    float *s = lgcn_aligned_alloc(4 * nd * sizeof(float));
-    if (!s)
+    float *s = lgcn_aligned_alloc(3 * nd * sizeof(float));
+    w->mark = lgcn_calloc(n, 1);
+    w->rows = lgcn_malloc((size_t)n * sizeof *w->rows);
+    if (!s || !w->mark || !w->rows) {
+        free(s);
+        free(w->mark);
+        free(w->rows);
+        memset(w, 0, sizeof *w);
         return -1;
-    memset(s, 0, 4 * nd * sizeof(float));
+    }
+    memset(s, 0, 3 * nd * sizeof(float));
     w->n = n;
     w->dim = dim;
     w->a = s;
     w->b = s + nd;
-    w->dfinal = s + 2 * nd;
-    w->grad = s + 3 * nd;
+    w->grad = s + 2 * nd;
     return 0;
 }
 
 void lgcn_work_free(lgcn_work *w)
 {
     free(w->a);
+    free(w->mark);
+    free(w->rows);
     memset(w, 0, sizeof *w);
 }
 
@@ -199,21 +207,104 @@ void lgcn_propagate(const lgcn_graph *g, const float *x, float *out, uint32_t d,
                     lgcn_work *w)
 {
     size_t nd = (size_t)g->n * d;
-    float scale = 1.0f / (float)(layers + 1);
-    /* out accumulates E_0 + E_1 + ... + E_L; E_k lives in a or b in turn. */
+    /* out accumulates E_0 + ... + E_L (E_k in a or b in turn); the last
+     * product folds in the 1/(L+1) and need not be stored. */
     memcpy(out, x, nd * sizeof(float));
+    if (layers == 0)
+        return;
     const float *prev = x;
-    for (uint32_t k = 1; k <= layers; k++) {
+    for (uint32_t k = 1; k < layers; k++) {
         float *cur = (k & 1) ? w->a : w->b;
-        lgcn_spmm(g, prev, cur, d);
-#pragma omp parallel for schedule(static)
-        for (size_t q = 0; q < nd; q++)
-            out[q] += cur[q];
+        lgcn_spmm_ex(g, prev, cur, out, 1.0f, d);
         prev = cur;
     }
+    lgcn_spmm_ex(g, prev, NULL, out, 1.0f / (float)(layers + 1), d);
+}
+
+/* Collect the batch's distinct rows into w->rows (first-appearance order). */
+static void batch_rows(lgcn_work *w, uint32_t n_users, const uint32_t *users, const uint32_t *pos,
+                       const uint32_t *neg, uint32_t B)
+{
+    w->nrows = 0;
+    for (uint32_t b = 0; b < B; b++) {
+        uint32_t r3[3] = {users[b], n_users + pos[b], n_users + neg[b]};
+        for (int t = 0; t < 3; t++)
+            if (!w->mark[r3[t]]) {
+                w->mark[r3[t]] = 1;
+                w->rows[w->nrows++] = r3[t];
+            }
+    }
+    for (uint32_t k = 0; k < w->nrows; k++)
+        w->mark[w->rows[k]] = 0;
+}
+
+double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *F, uint32_t d, uint32_t L,
+                       const uint32_t *us, const uint32_t *is, const uint32_t *js, uint32_t B,
+                       float reg, lgcn_work *w)
+{
+    size_t nd = (size_t)g->n * d;
+    uint32_t U = g->n_users;
+    float inv = 1.0f / (float)(L + 1);
+    batch_rows(w, U, us, is, js, B);
+
+    /* ---- forward: F_rows = (E0 + E1 + ... + EL)_rows / (L+1) ----
+     * E_1..E_{L-1} are needed everywhere (the next layer reads them), E_L
+     * only at the batch rows. F holds the running sum (full rows up to
+     * E_{L-1}). */
+    if (L == 0) {
+        for (uint32_t k = 0; k < w->nrows; k++)
+            memcpy(F + (size_t)w->rows[k] * d, e0 + (size_t)w->rows[k] * d, d * sizeof(float));
+    } else {
+        memcpy(F, e0, nd * sizeof(float));
+        const float *prev = e0;
+        for (uint32_t k = 1; k < L; k++) {
+            float *cur = (k & 1) ? w->a : w->b;
+            lgcn_spmm_ex(g, prev, cur, F, 1.0f, d);
+            prev = cur;
+        }
+        lgcn_spmm_rows(g, prev, w->rows, w->nrows, F, inv, d);
+    }
+
+    /* ---- loss and dloss/dF, non-zero only at batch rows (into b) ---- */
+    float *dF = w->b;
+    memset(dF, 0, nd * sizeof(float));
+    double loss = lgcn_bpr_forward_backward(F, U, d, us, is, js, B, dF);
+
+    /* ---- backward: dE0 = (1/(L+1)) sum_k Â^k dF ----
+     * hop 1 from the batch rows outward (a = Â dF), grad = dF + a; then
+     * full hops a -> b -> ..., each folded into grad; the last with the
+     * 1/(L+1) and without storing. */
+    if (L == 0) {
+        memcpy(w->grad, dF, nd * sizeof(float));
+    } else {
+        float *h = w->a;
+        memset(h, 0, nd * sizeof(float));
+        lgcn_spmm_scatter(g, dF, w->rows, w->nrows, h, d);
+        memcpy(w->grad, h, nd * sizeof(float));
+        for (uint32_t k = 0; k < w->nrows; k++) {
+            float *gr = w->grad + (size_t)w->rows[k] * d;
+            const float *fr = dF + (size_t)w->rows[k] * d;
+            for (uint32_t q = 0; q < d; q++)
+                gr[q] += fr[q];
+        }
+        if (L == 1) {
 #pragma omp parallel for schedule(static)
-    for (size_t q = 0; q < nd; q++)
-        out[q] *= scale;
+            for (size_t q = 0; q < nd; q++)
+                w->grad[q] *= inv;
+        }
+        /* dF (in b) is no longer needed: b and a now alternate as hops */
+        const float *prev = h;
+        for (uint32_t k = 2; k <= L; k++) {
+            float *cur = (k & 1) ? w->a : w->b;
+            if (k < L)
+                lgcn_spmm_ex(g, prev, cur, w->grad, 1.0f, d);
+            else
+                lgcn_spmm_ex(g, prev, NULL, w->grad, inv, d);
+            prev = cur;
+        }
+    }
+    loss += lgcn_l2_forward_backward(e0, U, d, us, is, js, B, reg, w->grad);
+    return loss;
 }
 
 static inline float dotf(const float *a, const float *b, uint32_t d)

@@ -53,21 +53,37 @@ int lgcn_model_load(const char *path, lgcn_model *m);
  * model may know fewer users than the dataset). */
 int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds);
 
-/* Scratch buffers for one forward/backward pass over graph g. */
+/* Scratch for training steps over graph g: three [N x d] matrices and the
+ * batch's distinct rows. */
 typedef struct {
     uint32_t n, dim;
-    float *a, *b;     /* [N x d] ping-pong layer buffers */
-    float *dfinal;    /* [N x d] dloss/dF */
+    float *a, *b;     /* [N x d] layer buffers */
     float *grad;      /* [N x d] dloss/dE0 */
+    uint8_t *mark;    /* [N] row is in the batch */
+    uint32_t *rows;   /* [N] the batch's distinct rows (users, n_users + movies) */
+    uint32_t nrows;
 } lgcn_work;
 
 int lgcn_work_alloc(lgcn_work *w, uint32_t n, uint32_t dim);
 void lgcn_work_free(lgcn_work *w);
 
-/* out = (1/(L+1)) sum_{k=0..L} Â^k x.  x, out: [N x d]. Used forward
- * (x = E0, out = F) and backward (x = dloss/dF, out = dloss/dE0). */
+/* out = (1/(L+1)) sum_{k=0..L} Â^k x over all rows.  x, out: [N x d].
+ * Used to compute the final embeddings F from E0 (and, Â being symmetric,
+ * it is also the backward map from dloss/dF to dloss/dE0). */
 void lgcn_propagate(const lgcn_graph *g, const float *x, float *out, uint32_t d, uint32_t layers,
                     lgcn_work *w);
+
+/* Loss and gradient of one mini-batch, the work of a training step.
+ * Forward: E_1..E_{L-1} over the whole graph, the last layer only at the
+ * batch's rows (all the loss reads), F at those rows written to F_out.
+ * Backward: dloss/dF is non-zero only at batch rows, so its first hop is
+ * pushed outward from them (lgcn_spmm_scatter); the remaining L-1 hops are
+ * full products. w->grad receives dloss/dE0 (BPR + L2) for every row.
+ * Returns the batch loss (mean softplus + L2). F_out: [N x d], only batch
+ * rows are written (others are left stale). */
+double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *F_out, uint32_t d, uint32_t layers,
+                       const uint32_t *users, const uint32_t *pos, const uint32_t *neg, uint32_t B,
+                       float reg, lgcn_work *w);
 
 /* BPR forward+backward on final embeddings F for B triples.
  * users[b], pos[b], neg[b]: user and movie IDs (movies 0-based; their node is

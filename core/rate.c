@@ -109,8 +109,10 @@ int lgcn_rate_commit(const char *dir, const char *model_path, const lgcn_rate_en
     }
     free(items);
     lgcn_set_threads(o->threads);
-    if (lgcn_finetune(&g, &m, users, (uint32_t)n, rowmask, o->steps, o->batch, o->lr, o->seed) != 0)
+    int steps = lgcn_finetune(&g, &m, users, (uint32_t)n, rowmask, o->steps, o->batch, o->lr, o->seed);
+    if (steps < 0)
         goto out;
+    res->steps = (uint32_t)steps;
     m.data_gen = ds.generation;
     /* 3. durable: dataset first (a crash before the model is written leaves
      * a model that still serves every user it knows), then the model */

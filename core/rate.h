@@ -26,6 +26,8 @@ typedef struct {
     uint32_t added;       /* new (user, movie) pairs */
     uint32_t replaced;    /* re-ratings of an existing pair */
     uint64_t generation;  /* dataset generation after the commit */
+    uint32_t steps;       /* fine-tuning steps taken (0 when no rated user has
+                             a train movie to learn from, or --steps 0) */
 } lgcn_rate_result;
 
 /* Check entries against ds: rating within the dataset's scale (and on its

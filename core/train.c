@@ -59,23 +59,15 @@ void lgcn_sample(const lgcn_graph *g, const uint32_t *active, uint32_t n_active,
     *j_out = q + lo;
 }
 
-/* One optimisation step on triples (us, is, js)[0..B). Returns the loss. */
+/* One optimisation step on triples (us, is, js)[0..B). Returns the loss.
+ * m->final is used as scratch (valid at the batch rows afterwards). */
 static double train_step(const lgcn_graph *g, lgcn_model *m, lgcn_work *w, const uint32_t *us,
                          const uint32_t *is, const uint32_t *js, uint32_t B, float lr, float reg,
                          const uint8_t *rowmask)
 {
-    uint32_t d = m->dim;
-    size_t nd = (size_t)g->n * d;
-    /* forward: F = mean_k Â^k E0 */
-    lgcn_propagate(g, m->e0, m->final, d, m->layers, w);
-    /* loss and dloss/dF (only batch rows are non-zero) */
-    memset(w->dfinal, 0, nd * sizeof(float));
-    double loss = lgcn_bpr_forward_backward(m->final, m->n_users, d, us, is, js, B, w->dfinal);
-    /* backward: dloss/dE0 = mean_k Â^k dloss/dF (Â symmetric), plus L2 */
-    lgcn_propagate(g, w->dfinal, w->grad, d, m->layers, w);
-    loss += lgcn_l2_forward_backward(m->e0, m->n_users, d, us, is, js, B, reg, w->grad);
+    double loss = lgcn_batch_grad(g, m->e0, m->final, m->dim, m->layers, us, is, js, B, reg, w);
     m->adam_t++;
-    lgcn_adam(m->e0, w->grad, m->m, m->v, nd, lr, m->adam_t, rowmask, d);
+    lgcn_adam(m->e0, w->grad, m->m, m->v, (uint64_t)g->n * m->dim, lr, m->adam_t, rowmask, m->dim);
     return loss;
 }
 
@@ -91,6 +83,19 @@ static int evaluate20(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m
     *recall = mt.recall;
     *ndcg = mt.ndcg;
     return 0;
+}
+
+static void set_provenance(lgcn_model *m, const lgcn_train_opts *o, int threads, uint32_t epoch,
+                           double recall, double ndcg)
+{
+    m->lr = o->lr;
+    m->reg = o->reg;
+    m->batch = o->batch;
+    m->seed = o->seed;
+    m->threads = (uint32_t)threads;
+    m->epochs = epoch;
+    m->recall = (float)recall;
+    m->ndcg = (float)ndcg;
 }
 
 int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const lgcn_train_opts *o,
@@ -112,33 +117,33 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
     }
     uint64_t n_train = g->nnz / 2;
     uint32_t d = m->dim;
-    size_t nd = (size_t)g->n * d;
+    uint32_t B = (uint32_t)(n_train < o->batch ? n_train : o->batch);
     int threads = lgcn_set_threads(o->threads);
     lgcn_work w;
-    uint32_t *trip = lgcn_malloc((size_t)n_train * 3 * sizeof *trip);
-    float *best = o->eval_every ? lgcn_aligned_alloc(3 * nd * sizeof(float)) : NULL;
-    if (!trip || (o->eval_every && !best) || lgcn_work_alloc(&w, g->n, d) != 0) {
+    uint32_t *trip = lgcn_malloc((size_t)B * 3 * sizeof *trip);
+    if (!trip || lgcn_work_alloc(&w, g->n, d) != 0) {
         free(active);
         free(trip);
-        free(best);
         return -1;
     }
-    uint32_t *us = trip, *is = trip + n_train, *js = trip + 2 * n_train;
+    uint32_t *us = trip, *is = trip + B, *js = trip + 2 * B;
     lgcn_rng rng;
     lgcn_rng_seed(&rng, o->seed ^ 0x5EEDB9Bull);
-    uint32_t since_best = 0, best_epoch = 0;
-    uint64_t best_t = m->adam_t;
+    uint32_t since_best = 0;
     int rc = 0;
     for (uint32_t ep = 1; ep <= o->epochs; ep++) {
         double t0 = lgcn_now();
-        /* an epoch = as many triples as train interactions, then batches */
-        for (uint64_t k = 0; k < n_train; k++)
-            lgcn_sample(g, active, n_active, &rng, &us[k], &is[k], &js[k]);
+        /* an epoch = as many triples as train interactions, in batches of
+         * B; each batch is drawn just before its step (the draws do not
+         * depend on the model, so this is the same sequence as drawing the
+         * whole epoch first, without its memory) */
         double loss = 0;
         uint64_t nb = 0;
-        for (uint64_t s = 0; s < n_train; s += o->batch, nb++) {
-            uint32_t B = (uint32_t)(n_train - s < o->batch ? n_train - s : o->batch);
-            loss += train_step(g, m, &w, us + s, is + s, js + s, B, o->lr, o->reg, NULL);
+        for (uint64_t s = 0; s < n_train; s += B, nb++) {
+            uint32_t nb_trip = (uint32_t)(n_train - s < B ? n_train - s : B);
+            for (uint32_t k = 0; k < nb_trip; k++)
+                lgcn_sample(g, active, n_active, &rng, &us[k], &is[k], &js[k]);
+            loss += train_step(g, m, &w, us, is, js, nb_trip, o->lr, o->reg, NULL);
         }
         lgcn_epoch_info info = {.epoch = ep, .loss = loss / (double)nb, .seconds = lgcn_now() - t0};
         res->seconds += info.seconds;
@@ -157,11 +162,15 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
             if (info.recall > res->best_recall) {
                 res->best_recall = info.recall;
                 res->best_ndcg = info.ndcg;
-                best_epoch = ep;
-                best_t = m->adam_t;
-                memcpy(best, m->e0, 3 * nd * sizeof(float)); /* e0 | m | v */
+                res->best_epoch = ep;
                 info.improved = 1;
                 since_best = 0;
+                /* the kept model goes out now (m->final is fresh) */
+                set_provenance(m, o, threads, ep, info.recall, info.ndcg);
+                if (o->save && o->save(o->ctx, m) != 0) {
+                    rc = -1;
+                    break;
+                }
             } else if (o->patience && ++since_best >= o->patience) {
                 stop = 1;
             }
@@ -171,26 +180,17 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
         if (stop)
             break;
     }
-    if (rc == 0) {
-        if (best && best_epoch && best_epoch != res->epochs_run) {
-            memcpy(m->e0, best, 3 * nd * sizeof(float));
-            m->adam_t = best_t;
-        }
-        res->best_epoch = best_epoch ? best_epoch : res->epochs_run;
+    if (rc == 0 && res->best_epoch == 0) {
+        /* never evaluated: the last epoch is the model */
+        res->best_epoch = res->epochs_run;
         lgcn_propagate(g, m->e0, m->final, d, m->layers, &w);
-        m->lr = o->lr;
-        m->reg = o->reg;
-        m->batch = o->batch;
-        m->seed = o->seed;
-        m->threads = (uint32_t)threads;
-        m->epochs = res->best_epoch;
-        m->recall = (float)res->best_recall;
-        m->ndcg = (float)res->best_ndcg;
+        set_provenance(m, o, threads, res->epochs_run, -1, -1);
+        if (o->save && o->save(o->ctx, m) != 0)
+            rc = -1;
     }
     lgcn_work_free(&w);
     free(active);
     free(trip);
-    free(best);
     return rc;
 }
 
@@ -219,7 +219,8 @@ int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uin
     }
     lgcn_rng rng;
     lgcn_rng_seed(&rng, seed);
-    for (uint32_t s = 0; na && s < steps; s++) {
+    uint32_t taken = na ? steps : 0;
+    for (uint32_t s = 0; s < taken; s++) {
         for (uint32_t b = 0; b < batch; b++)
             lgcn_sample(g, active, na, &rng, &trip[b], &trip[batch + b], &trip[2 * batch + b]);
         train_step(g, m, &w, trip, trip + batch, trip + 2 * batch, batch, lr, m->reg, rowmask);
@@ -228,5 +229,5 @@ int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uin
     free(active);
     free(trip);
     lgcn_work_free(&w);
-    return 0;
+    return (int)taken;
 }

@@ -41,6 +41,10 @@ typedef struct {
                             recall@20; 0 = never stop early */
     /* called after every epoch (NULL = none); non-zero return stops training */
     int (*on_epoch)(void *ctx, const lgcn_epoch_info *info);
+    /* called with the model to keep, its final embeddings computed: at every
+     * new best evaluation, or once at the end when nothing was evaluated.
+     * Non-zero return (with lgcn_error set) aborts training. NULL = none. */
+    int (*save)(void *ctx, const lgcn_model *m);
     void *ctx;
 } lgcn_train_opts;
 
@@ -53,15 +57,19 @@ typedef struct {
 
 /* Train m (already allocated and initialised with lgcn_model_init for
  * ds/g) with BPR + Adam. With eval_every, the model with the best test
- * recall@20 is kept (restored at the end). On return m->final holds the
- * final embeddings of the kept E0 and the provenance fields are set. */
+ * recall@20 is the one kept: it is handed to o->save when it is found (so a
+ * stopped run keeps its best model). Without evaluation the last epoch's
+ * model is handed to o->save at the end. On return m holds the last epoch's
+ * parameters (which is the kept model unless a later evaluation was worse). */
 int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const lgcn_train_opts *o,
                lgcn_train_result *res);
 
 /* Fine-tune after new ratings: `steps` Adam steps on batches of triples
  * drawn only from users[0..n) (their train movies as positives), moving
  * only the rows flagged in rowmask (the affected users and movies), then
- * recompute m->final over the whole (updated) graph. */
+ * recompute m->final over the whole (updated) graph. Returns the number of
+ * steps taken (0 when no listed user has a train movie to learn from), or
+ * -1 on error. */
 int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uint32_t n,
                   const uint8_t *rowmask, uint32_t steps, uint32_t batch, float lr, uint64_t seed);
 

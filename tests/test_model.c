@@ -154,13 +154,13 @@ static double ref_loss(const ref_model *r, const double *e0, const uint32_t *us,
     return loss / B + reg * 0.5 * sq / B;
 }
 
-static void gradient_check(void)
+static void gradient_check_layers(uint32_t L)
 {
     lgcn_dataset ds;
     lgcn_graph g;
     make_ds(&ds, 3, 5, tiny, 7);
     lgcn_graph_build(&ds, &g);
-    const uint32_t d = 3, L = 3, B = 5;
+    const uint32_t d = 3, B = 5;
     const float reg = 0.1f; /* large so the L2 term is visible in the check */
     /* triples; row 0 repeats to test accumulation, movie 4 (degree 0) is a negative */
     uint32_t us[5] = {0, 0, 1, 2, 1}, is[5] = {0, 1, 2, 3, 1}, js[5] = {3, 4, 0, 4, 3};
@@ -171,12 +171,23 @@ static void gradient_check(void)
     for (size_t q = 0; q < 8 * d; q++)
         m.e0[q] *= 10.0f; /* scores of order 1, so sigmoid is not flat */
     lgcn_work_alloc(&w, g.n, d);
-    /* float kernels: forward, BPR, backward, L2 */
-    lgcn_propagate(&g, m.e0, m.final, d, L, &w);
-    memset(w.dfinal, 0, 8 * d * sizeof(float));
-    double loss = lgcn_bpr_forward_backward(m.final, 3, d, us, is, js, B, w.dfinal);
-    lgcn_propagate(&g, w.dfinal, w.grad, d, L, &w);
-    loss += lgcn_l2_forward_backward(m.e0, 3, d, us, is, js, B, reg, w.grad);
+    /* float kernels: the training step's forward, BPR, backward, L2 */
+    double loss = lgcn_batch_grad(&g, m.e0, m.final, d, L, us, is, js, B, reg, &w);
+    /* the same gradient through the plain full-graph route: F = P E0,
+     * dE0 = P dF + L2 (P = mean of Â^k, symmetric) */
+    {
+        float F[24], dF[24] = {0}, G[24];
+        lgcn_work w2;
+        lgcn_work_alloc(&w2, g.n, d);
+        lgcn_propagate(&g, m.e0, F, d, L, &w2);
+        double l2 = lgcn_bpr_forward_backward(F, 3, d, us, is, js, B, dF);
+        lgcn_propagate(&g, dF, G, d, L, &w2);
+        l2 += lgcn_l2_forward_backward(m.e0, 3, d, us, is, js, B, reg, G);
+        CHECK_NEAR(l2, loss, 1e-6 * fabs(loss));
+        for (int q = 0; q < 24; q++)
+            CHECK_NEAR(G[q], w.grad[q], 1e-6 * fmax(1.0, fabs(G[q])));
+        lgcn_work_free(&w2);
+    }
 
     ref_model r;
     ref_build(&r, &ds, d, L);
@@ -204,7 +215,7 @@ static void gradient_check(void)
         }
     }
     CHECK(!bad);
-    printf("#   gradient check: max relative error %.2e over 24 parameters\n", maxerr);
+    printf("#   gradient check, %u layers: max relative error %.2e over 24 parameters\n", L, maxerr);
     /* the degree-0 movie gets gradient only from L2 + its own layer-0 term */
     CHECK(w.grad[7 * d] != 0.0f);
     free(r.A);
@@ -212,6 +223,14 @@ static void gradient_check(void)
     lgcn_model_free(&m);
     lgcn_graph_free(&g);
     lgcn_dataset_free(&ds);
+}
+
+static void gradient_check(void) { gradient_check_layers(3); }
+static void gradient_check_0_1_2_layers(void)
+{
+    gradient_check_layers(0);
+    gradient_check_layers(1);
+    gradient_check_layers(2);
 }
 
 static void propagate_matches_reference(void)
@@ -473,6 +492,7 @@ int main(void)
     RUN(graph_values);
     RUN(propagate_matches_reference);
     RUN(gradient_check);
+    RUN(gradient_check_0_1_2_layers);
     RUN(adam_by_hand);
     RUN(sampler_distribution);
     RUN(training_deterministic_and_learns);
