@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 
 const char *cmd_prog = "lgcn";
 
@@ -13,6 +14,7 @@ static void log_stderr(const char *msg) { fprintf(stderr, "%s: %s\n", cmd_prog, 
 void cmd_init(const char *prog)
 {
     cmd_prog = prog;
+    opterr = 0; /* getopt's own messages would name argv[0]; cmd_bad_option speaks */
     lgcn_set_log(log_stderr);
 }
 
@@ -43,6 +45,17 @@ int cmd_usage(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry '%s --help' for more information.\n", cmd_prog);
     return EXIT_USAGE;
+}
+
+int cmd_bad_option(int c, char **argv)
+{
+    /* a long option is the last word getopt read; a short one is optopt */
+    char shortopt[3] = {'-', (char)optopt, 0};
+    const char *last = optind > 0 ? argv[optind - 1] : "";
+    const char *name = strncmp(last, "--", 2) == 0 || !optopt || optopt > 255 ? last : shortopt;
+    if (c == ':')
+        return cmd_usage("option '%s' requires a value", name);
+    return cmd_usage("unknown option '%s'", name);
 }
 
 int cmd_version(void)

@@ -23,6 +23,10 @@ void cmd_msg(const char *fmt, ...) LGCN_PRINTF(1, 2);
 int cmd_fail(void);
 /* Print "prog: <message>" and a hint to --help; returns EXIT_USAGE. */
 int cmd_usage(const char *fmt, ...) LGCN_PRINTF(1, 2);
+/* For getopt_long's ':' (missing value) and '?' (unknown option) results,
+ * with opterr = 0 and an optstring starting with ':': a one-line usage error
+ * naming the option; returns EXIT_USAGE. */
+int cmd_bad_option(int c, char **argv);
 /* Print "prog VERSION"; returns EXIT_OK. */
 int cmd_version(void);
 

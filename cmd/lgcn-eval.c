@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         {"baseline", required_argument, 0, 'b'}, {"threads", required_argument, 0, 't'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "d:m:k:f:b:t:hV", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:m:k:f:b:t:hV", lo, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'm': model_opt = optarg; break;
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
-        default: return cmd_usage("unknown option");
+        default: return cmd_bad_option(c, argv);
         }
     }
     if (optind < argc)

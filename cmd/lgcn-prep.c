@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         {"force", no_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "r:M:o:fqhV", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:M:o:fqhV", lo, NULL)) != -1) {
         switch (c) {
         case 'r': ratings = optarg; break;
         case 'M': movies = optarg; break;
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
-        default: return cmd_usage("unknown option");
+        default: return cmd_bad_option(c, argv);
         }
     }
     if (optind < argc)

@@ -70,7 +70,7 @@ int main(int argc, char **argv)
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c, bad = 0;
     /* '+': stop at the first operand, so a negative RATING or ID is not an option */
-    while (!bad && (c = getopt_long(argc, argv, "+d:m:t:qhV", lo, NULL)) != -1) {
+    while (!bad && (c = getopt_long(argc, argv, "+:d:m:t:qhV", lo, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'm': model_opt = optarg; break;
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
-        default: return cmd_usage("unknown option");
+        default: return cmd_bad_option(c, argv);
         }
     }
     if (bad)

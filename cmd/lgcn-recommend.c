@@ -125,8 +125,9 @@ static int add_genres(const lgcn_dataset *ds, const char *list, uint64_t *mask)
     char *copy = strdup(list);
     if (!copy)
         return lgcn_error("out of memory");
-    int rc = 0;
+    int rc = 0, any = 0;
     for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        any = 1;
         while (isspace((unsigned char)*tok))
             tok++;
         size_t len = strlen(tok);
@@ -145,6 +146,8 @@ static int add_genres(const lgcn_dataset *ds, const char *list, uint64_t *mask)
         }
         *mask |= UINT64_C(1) << g;
     }
+    if (rc == 0 && !any)
+        rc = lgcn_error("empty genre name in --genre '%s'", list);
     free(copy);
     return rc;
 }
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
         {"list-genres", no_argument, 0, O_LIST}, {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "d:m:u:n:g:f:hV", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:m:u:n:g:f:hV", lo, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'm': model_opt = optarg; break;
@@ -192,7 +195,7 @@ int main(int argc, char **argv)
         case O_LIST: list_genres = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
-        default: return cmd_usage("unknown option");
+        default: return cmd_bad_option(c, argv);
         }
     }
     if (optind < argc)
@@ -240,6 +243,14 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    if (users_file) {
+        in = strcmp(users_file, "-") == 0 ? stdin : fopen(users_file, "r");
+        if (!in) {
+            lgcn_error_errno("cannot open '%s'", users_file);
+            cmd_fail();
+            goto out;
+        }
+    }
     if (header && !json)
         printf("user_id\trank\tmovie_id\tscore\ttitle\tgenres\n");
     if (user) {
@@ -249,12 +260,6 @@ int main(int argc, char **argv)
         }
         rc = EXIT_OK;
     } else {
-        in = strcmp(users_file, "-") == 0 ? stdin : fopen(users_file, "r");
-        if (!in) {
-            lgcn_error_errno("cannot open '%s'", users_file);
-            cmd_fail();
-            goto out;
-        }
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c, bad = 0;
-    while (!bad && (c = getopt_long(argc, argv, "d:m:e:t:qvhV", lo, NULL)) != -1) {
+    while (!bad && (c = getopt_long(argc, argv, ":d:m:e:t:qvhV", lo, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'm': model_opt = optarg; break;
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'V': return cmd_version();
-        default: return cmd_usage("unknown option");
+        default: return cmd_bad_option(c, argv);
         }
     }
     if (bad)

@@ -535,27 +535,35 @@ static int cmp_genre_name(const void *a, const void *b)
     }
 }
 
-/* Move the genre names into ds (sorted alphabetically) and return in
- * remap[old] the new index of each first-seen-order genre. */
+/* Move the genre names that some kept movie has into ds (sorted
+ * alphabetically) and return in remap[old] the new index of each
+ * first-seen-order genre. A genre seen only on a dropped repeat row of
+ * movies.csv is left out, so every listed genre has movies. */
 static int build_genres(catalogue *c, lgcn_dataset *ds, int remap[LGCN_MAX_GENRES])
 {
-    int order[LGCN_MAX_GENRES];
+    int order[LGCN_MAX_GENRES], n_used = 0;
+    uint64_t used = 0;
+    for (size_t a = 0; a < c->n; a++)
+        used |= c->v[a].genres;
     size_t blob = 0;
     for (int g = 0; g < c->n_genres; g++) {
-        order[g] = g;
-        blob += strlen(c->genre[g]) + 1;
+        remap[g] = -1;
+        if (used >> g & 1) {
+            order[n_used++] = g;
+            blob += strlen(c->genre[g]) + 1;
+        }
     }
     sort_catalogue = c;
-    qsort(order, (size_t)c->n_genres, sizeof *order, cmp_genre_name);
-    ds->n_genres = (uint32_t)c->n_genres;
-    if (c->n_genres == 0)
+    qsort(order, (size_t)n_used, sizeof *order, cmp_genre_name);
+    ds->n_genres = (uint32_t)n_used;
+    if (n_used == 0)
         return 0;
     ds->genre_blob = lgcn_malloc(blob);
-    ds->genre_names = lgcn_calloc((size_t)c->n_genres, sizeof *ds->genre_names);
+    ds->genre_names = lgcn_calloc((size_t)n_used, sizeof *ds->genre_names);
     if (!ds->genre_blob || !ds->genre_names)
         return -1;
     size_t at = 0;
-    for (int k = 0; k < c->n_genres; k++) {
+    for (int k = 0; k < n_used; k++) {
         const char *name = c->genre[order[k]];
         size_t n = strlen(name) + 1;
         memcpy(ds->genre_blob + at, name, n);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "graph.h"
 #include "model.h"
@@ -41,6 +42,9 @@ int lgcn_rate_commit(const char *dir, const char *model_path, const lgcn_rate_en
 {
     memset(res, 0, sizeof *res);
     *bad = SIZE_MAX;
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return lgcn_error_errno("cannot open dataset directory '%s'", dir);
     char *lock_path = lgcn_path_join(dir, "lock");
     if (!lock_path)
         return -1;

@@ -91,8 +91,10 @@ int lgcn_parse_f64n(const char *s, size_t n, double *out)
         return -1;
     memcpy(buf, s, n);
     buf[n] = 0;
-    if (!(buf[0] == '-' || buf[0] == '+' || buf[0] == '.' || (buf[0] >= '0' && buf[0] <= '9')))
-        return -1;
+    /* decimal notation only: strtod would also take hex, "inf" and "nan" */
+    for (size_t k = 0; k < n; k++)
+        if (!strchr("0123456789+-.eE", buf[k]))
+            return -1;
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
