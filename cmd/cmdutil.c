@@ -1,6 +1,7 @@
 /* cmdutil.c - see cmdutil.h. */
 #include "cmdutil.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +59,25 @@ int cmd_bad_option(int c, char **argv)
     return cmd_usage("unknown option '%s'", name);
 }
 
+int cmd_flush_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cmd_msg("cannot write to standard output: %s", strerror(errno ? errno : EIO));
+        return EXIT_DATA;
+    }
+    return EXIT_OK;
+}
+
 int cmd_version(void)
 {
     printf("%s (lgcn) %s\n", cmd_prog, LGCN_VERSION);
-    return EXIT_OK;
+    return cmd_flush_stdout();
+}
+
+int cmd_help(const char *text)
+{
+    fputs(text, stdout);
+    return cmd_flush_stdout();
 }
 
 int cmd_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)

@@ -27,8 +27,12 @@ int cmd_usage(const char *fmt, ...) LGCN_PRINTF(1, 2);
  * with opterr = 0 and an optstring starting with ':': a one-line usage error
  * naming the option; returns EXIT_USAGE. */
 int cmd_bad_option(int c, char **argv);
-/* Print "prog VERSION"; returns EXIT_OK. */
+/* Print "prog VERSION"; returns EXIT_OK (EXIT_DATA if stdout fails). */
 int cmd_version(void);
+/* Print the usage text to stdout; EXIT_OK, or EXIT_DATA if stdout fails. */
+int cmd_help(const char *text);
+/* Flush stdout: EXIT_OK, or a message naming the error and EXIT_DATA. */
+int cmd_flush_stdout(void);
 
 /* Strict option values; on failure print a usage error and return -1. */
 int cmd_u32(const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out);

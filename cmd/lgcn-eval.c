@@ -106,7 +106,7 @@ int main(int argc, char **argv)
             if (cmd_u32("--threads", optarg, 1, 1024, &threads) != 0)
                 return EXIT_USAGE;
             break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'h': return cmd_help(usage);
         case 'V': return cmd_version();
         default: return cmd_bad_option(c, argv);
         }
@@ -120,14 +120,14 @@ int main(int argc, char **argv)
     lgcn_dataset ds;
     lgcn_model m = {0};
     lgcn_metrics mt[32], mp[32];
-    if (lgcn_dataset_load(dir, &ds) != 0)
-        return cmd_fail();
     char *model_path = cmd_model_path(dir, model_opt);
-    int nt = lgcn_set_threads((int)threads);
-    if (!model_path || lgcn_model_load(model_path, &m) != 0 || lgcn_model_check(&m, &ds) != 0) {
-        cmd_fail();
-        goto out;
+    if (!model_path)
+        return cmd_fail();
+    if (lgcn_load_pair(dir, model_path, &ds, &m) != 0) {
+        free(model_path);
+        return cmd_fail();
     }
+    int nt = lgcn_set_threads((int)threads);
     if (m.n_users < ds.n_users) {
         cmd_msg("the model knows %u of the dataset's %u users (ratings were added after "
                 "training); retrain with lgcn-train", m.n_users, ds.n_users);
@@ -145,9 +145,7 @@ int main(int argc, char **argv)
     print_rows("lightgcn", mt, nk, json);
     if (pop)
         print_rows("pop", mp, nk, json);
-    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_DATA;
-    if (rc)
-        cmd_msg("cannot write to standard output");
+    rc = cmd_flush_stdout();
 out:
     free(model_path);
     lgcn_model_free(&m);

@@ -1,5 +1,6 @@
 /* lgcn-prep - turn MovieLens CSVs or LightGCN train/test files into a
  * dataset directory. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
             break;
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'h': return cmd_help(usage);
         case 'V': return cmd_version();
         default: return cmd_bad_option(c, argv);
         }
@@ -112,7 +113,15 @@ int main(int argc, char **argv)
     int rc = ratings ? lgcn_prep_movielens(&o, &ds, &ps) : lgcn_prep_lightgcn(train, test, &ds, &ps);
     if (rc != 0)
         return cmd_fail();
-    if (lgcn_dataset_save(out, &ds) != 0) {
+    /* under DIR/lock, like every writer, so a concurrent lgcn-rate or
+     * lgcn-train save cannot interleave with the replacement */
+    char *lock_path = NULL;
+    int lk = -1;
+    if ((mkdir(out, 0777) != 0 && errno != EEXIST && lgcn_error_errno("cannot create directory '%s'", out)) ||
+        !(lock_path = lgcn_path_join(out, "lock")) || (lk = lgcn_lock(lock_path)) < 0 ||
+        lgcn_dataset_save(out, &ds) != 0) {
+        lgcn_unlock(lk);
+        free(lock_path);
         lgcn_dataset_free(&ds);
         return cmd_fail();
     }
@@ -123,6 +132,8 @@ int main(int argc, char **argv)
             cmd_msg("removed the old model '%s'", mp);
         free(mp);
     }
+    lgcn_unlock(lk);
+    free(lock_path);
     if (!quiet) {
         uint64_t n[3];
         lgcn_dataset_count(&ds, n);

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         case O_SEED: bad = cmd_u64("--seed", optarg, &o.seed); break;
         case 't': bad = cmd_u32("--threads", optarg, 1, 1024, &threads); break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'h': return cmd_help(usage);
         case 'V': return cmd_version();
         default: return cmd_bad_option(c, argv);
         }
@@ -172,6 +172,8 @@ int main(int argc, char **argv)
     if (lgcn_rate_commit(dir, model_path, e, n, &o, &res, &bad_entry) != 0) {
         if (from_stdin && bad_entry < n)
             cmd_msg("stdin: line %lu: %s (nothing written)", lines[bad_entry], lgcn_errmsg());
+        else if (res.partial)
+            cmd_msg("%s", lgcn_errmsg());
         else
             cmd_msg("%s (nothing written)", lgcn_errmsg());
         free(model_path);

@@ -35,11 +35,42 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 data error (e.g. unknown user or genre), 2 usage error.\n";
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    int n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+    if (n == 0 || (s[0] >= 0xF8))
+        return 0;
+    for (int k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    /* overlong 3/4-byte forms, surrogates, > U+10FFFF */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 static void put_clean(const char *s)
 {
-    /* TSV cells: tabs and line breaks become spaces */
-    for (; *s; s++)
-        putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+    /* TSV cells: control characters (tabs and line breaks included) become
+     * spaces; invalid UTF-8 becomes U+FFFD, so terminals and parsers get text */
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = utf8_len(p);
+        if (n == 0) {
+            fputs("\xEF\xBF\xBD", stdout);
+            p++;
+        } else if (n == 1) {
+            putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
+            p++;
+        } else {
+            fwrite(p, 1, (size_t)n, stdout);
+            p += n;
+        }
+    }
 }
 
 static void put_json_string(const char *s)
@@ -47,6 +78,16 @@ static void put_json_string(const char *s)
     putchar('"');
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
+        int n = utf8_len((const unsigned char *)s);
+        if (n == 0) { /* invalid UTF-8: JSON text must be valid Unicode */
+            fputs("\\ufffd", stdout);
+            continue;
+        }
+        if (n > 1) {
+            fwrite(s, 1, (size_t)n, stdout);
+            s += n - 1;
+            continue;
+        }
         switch (ch) {
         case '"': fputs("\\\"", stdout); break;
         case '\\': fputs("\\\\", stdout); break;
@@ -54,7 +95,7 @@ static void put_json_string(const char *s)
         case '\r': fputs("\\r", stdout); break;
         case '\t': fputs("\\t", stdout); break;
         default:
-            if (ch < 0x20)
+            if (ch < 0x20 || ch == 0x7f)
                 printf("\\u%04x", ch);
             else
                 putchar(ch);
@@ -101,7 +142,7 @@ static int print_recs(const lgcn_dataset *ds, uint32_t u, const lgcn_scored *rec
         }
     }
     if (ferror(stdout))
-        return lgcn_error("cannot write to standard output");
+        return -1;
     return 0;
 }
 
@@ -193,7 +234,7 @@ int main(int argc, char **argv)
             break;
         case O_NOHDR: header = 0; break;
         case O_LIST: list_genres = 1; break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'h': return cmd_help(usage);
         case 'V': return cmd_version();
         default: return cmd_bad_option(c, argv);
         }
@@ -208,13 +249,13 @@ int main(int argc, char **argv)
         return cmd_usage("give one of -u, --users and --list-genres");
 
     lgcn_dataset ds;
-    if (lgcn_dataset_load(dir, &ds) != 0)
-        return cmd_fail();
     if (list_genres) {
+        if (lgcn_dataset_load(dir, &ds) != 0)
+            return cmd_fail();
         for (uint32_t g = 0; g < ds.n_genres; g++)
             printf("%s\n", ds.genre_names[g]);
         lgcn_dataset_free(&ds);
-        return EXIT_OK;
+        return cmd_flush_stdout();
     }
     int rc = EXIT_DATA;
     uint64_t mask = 0;
@@ -223,13 +264,18 @@ int main(int argc, char **argv)
     lgcn_scored *buf = NULL;
     FILE *in = NULL;
     char *model_path = cmd_model_path(dir, model_opt);
+    if (!model_path)
+        return cmd_fail();
+    if (lgcn_load_pair(dir, model_path, &ds, &m) != 0) {
+        free(model_path);
+        return cmd_fail();
+    }
     for (uint32_t k = 0; k < n_genre_opts; k++)
         if (add_genres(&ds, genres[k], &mask) != 0) {
             cmd_fail();
             goto out;
         }
-    if (!model_path || lgcn_model_load(model_path, &m) != 0 || lgcn_model_check(&m, &ds) != 0 ||
-        lgcn_recommender_init(&rec, &ds, &m, mask) != 0 || !(buf = lgcn_malloc((size_t)count * sizeof *buf))) {
+    if (lgcn_recommender_init(&rec, &ds, &m, mask) != 0 || !(buf = lgcn_malloc((size_t)count * sizeof *buf))) {
         cmd_fail();
         goto out;
     }
@@ -237,9 +283,12 @@ int main(int argc, char **argv)
     if (user) {
         /* an unknown user fails before anything is printed */
         int64_t raw;
-        if (lgcn_parse_i64(user, INT64_MIN, INT64_MAX, "user ID", &raw) != 0 ||
-            (lgcn_dataset_find_user(&ds, raw) < 0 && lgcn_error("unknown user %lld", (long long)raw))) {
-            cmd_fail();
+        if (lgcn_parse_i64(user, INT64_MIN, INT64_MAX, "-u", &raw) != 0) {
+            rc = cmd_usage("%s", lgcn_errmsg());
+            goto out;
+        }
+        if (lgcn_dataset_find_user(&ds, raw) < 0) {
+            cmd_msg("unknown user %lld", (long long)raw);
             goto out;
         }
     }
@@ -255,7 +304,9 @@ int main(int argc, char **argv)
         printf("user_id\trank\tmovie_id\tscore\ttitle\tgenres\n");
     if (user) {
         if (recommend_one(&rec, user, count, buf, json) != 0) {
-            cmd_fail();
+            if (!ferror(stdout))
+                cmd_fail();
+            cmd_flush_stdout();
             goto out;
         }
         rc = EXIT_OK;
@@ -274,6 +325,8 @@ int main(int argc, char **argv)
             if (!*s || *s == '#')
                 continue;
             if (recommend_one(&rec, s, count, buf, json) != 0) {
+                if (ferror(stdout))
+                    break; /* reported once, below */
                 cmd_msg("%s: line %lu: %s", strcmp(users_file, "-") ? users_file : "stdin", lineno,
                         lgcn_errmsg());
                 failed++;
@@ -287,10 +340,8 @@ int main(int argc, char **argv)
         }
         rc = failed ? EXIT_DATA : EXIT_OK;
     }
-    if (fflush(stdout) != 0) {
-        cmd_msg("cannot write to standard output");
+    if (cmd_flush_stdout() != EXIT_OK)
         rc = EXIT_DATA;
-    }
 out:
     if (in && in != stdin)
         fclose(in);

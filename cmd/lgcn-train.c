@@ -45,8 +45,10 @@ static const char usage[] =
 
 typedef struct {
     FILE *log;
+    int log_failed;      /* errno of a failed log write, 0 = fine */
     const char *dir, *model_path, *lock_path;
     uint64_t generation; /* of the dataset trained on */
+    uint64_t seed;
     int warned;
     int quiet, verbose;
     uint32_t every;   /* progress line every N epochs when not evaluating */
@@ -62,7 +64,10 @@ static int on_epoch(void *ctx, const lgcn_epoch_info *e)
                     e->ndcg);
         else
             fprintf(p->log, "%u\t%.6f\t%.4f\t\t\n", e->epoch, e->loss, e->seconds);
-        fflush(p->log);
+        if (fflush(p->log) != 0 || ferror(p->log)) {
+            p->log_failed = errno ? errno : EIO;
+            return 1; /* the requested log cannot be written: stop */
+        }
     }
     /* stderr: every evaluation, else every `every` epochs (all with -v) */
     int show = p->verbose || e->evaluated || e->epoch == 1 || e->epoch == p->epochs ||
@@ -80,23 +85,41 @@ static int on_epoch(void *ctx, const lgcn_epoch_info *e)
 }
 
 /* Write the kept model under the dataset lock, so a concurrent lgcn-rate
- * never interleaves with this write; warn once if the dataset moved on. */
+ * never interleaves with this write. If lgcn-rate committed ratings while
+ * this model trained, the written model catches up with them (their users'
+ * rows from the model lgcn-rate wrote, final embeddings over the current
+ * graph) instead of dropping them. */
 static int save_model(void *ctx, const lgcn_model *m)
 {
     progress *p = ctx;
     int lk = lgcn_lock(p->lock_path);
     if (lk < 0)
         return -1;
-    int rc = lgcn_model_save(p->model_path, m);
     lgcn_dataset now;
-    if (rc == 0 && !p->warned && lgcn_dataset_load(p->dir, &now) == 0) {
-        if (now.generation != p->generation) {
-            cmd_msg("warning: the dataset changed during training (lgcn-rate); the model does "
-                    "not include those ratings");
+    int rc = -1;
+    if (lgcn_dataset_load(p->dir, &now) != 0) {
+        lgcn_unlock(lk);
+        return -1;
+    }
+    if (now.generation == p->generation) {
+        rc = lgcn_model_save(p->model_path, m);
+    } else {
+        lgcn_model up, disk;
+        int have_disk = lgcn_model_load(p->model_path, &disk) == 0;
+        if (lgcn_model_copy(&up, m) == 0) {
+            if (lgcn_model_catch_up(&up, &now, have_disk ? &disk : NULL, p->seed) == 0)
+                rc = lgcn_model_save(p->model_path, &up);
+            lgcn_model_free(&up);
+        }
+        if (have_disk)
+            lgcn_model_free(&disk);
+        if (rc == 0 && !p->warned) {
+            cmd_msg("note: lgcn-rate added ratings during training; the model carries their users "
+                    "over, and the next training learns from them fully");
             p->warned = 1;
         }
-        lgcn_dataset_free(&now);
     }
+    lgcn_dataset_free(&now);
     lgcn_unlock(lk);
     return rc;
 }
@@ -139,7 +162,7 @@ int main(int argc, char **argv)
         case O_LOG: log_path = optarg; break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
-        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'h': return cmd_help(usage);
         case 'V': return cmd_version();
         default: return cmd_bad_option(c, argv);
         }
@@ -182,9 +205,18 @@ int main(int argc, char **argv)
         }
         fprintf(pr.log, "epoch\tloss\tseconds\trecall@20\tndcg@20\n");
     }
+    /* fail now, not after hours of training, if the model cannot be written */
+    {
+        lgcn_writer probe;
+        if (lgcn_writer_open(&probe, model_path, "LGCNPROB", 1) != 0) {
+            cmd_fail();
+            goto out;
+        }
+        lgcn_writer_abort(&probe);
+    }
     lgcn_model_init(&m, seed);
-    m.data_fp = lgcn_dataset_fingerprint(&ds);
-    m.data_gen = ds.generation;
+    lgcn_model_bind(&m, &ds);
+    pr.seed = seed;
     pr.dir = dir;
     pr.model_path = model_path;
     pr.lock_path = lock_path;
@@ -202,6 +234,11 @@ int main(int argc, char **argv)
     }
     if (lgcn_train(&ds, &g, &m, &o, &res) != 0) {
         cmd_fail();
+        goto out;
+    }
+    if (pr.log_failed) {
+        cmd_msg("cannot write '%s': %s (training stopped after epoch %u)", log_path,
+                strerror(pr.log_failed), res.epochs_run);
         goto out;
     }
     if (!quiet) {

@@ -44,6 +44,16 @@ static int cmp_rating(const void *a, const void *b)
     return 0;
 }
 
+/* (user, item, then input position in ts): for merging repeated pairs */
+static int cmp_rating_seq(const void *a, const void *b)
+{
+    int c = cmp_rating(a, b);
+    if (c)
+        return c;
+    const lgcn_rating *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
 /* qsort has no context argument; the raw-ID array being sorted by is passed
  * through this file-local pointer (indexing is single-threaded). */
 static const int64_t *sort_raw;
@@ -226,12 +236,9 @@ int64_t lgcn_dataset_add_user(lgcn_dataset *ds, int64_t raw)
     return n;
 }
 
-int lgcn_dataset_set_rating(lgcn_dataset *ds, uint32_t u, uint32_t i, float rating, int64_t ts,
-                            int *old_side)
+/* Position of (u, i) in u's sorted ratings, or where it would go. */
+static uint64_t find_pair(const lgcn_dataset *ds, uint32_t u, uint32_t i)
 {
-    if (u >= ds->n_users || i >= ds->n_items)
-        return lgcn_error("internal: rating for user %u / movie %u out of range", u, i);
-    int below = rating < ds->min_rating;
     uint64_t lo = ds->user_off[u], hi = ds->user_off[u + 1];
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
@@ -240,38 +247,93 @@ int lgcn_dataset_set_rating(lgcn_dataset *ds, uint32_t u, uint32_t i, float rati
         else
             hi = mid;
     }
-    if (lo < ds->user_off[u + 1] && ds->ratings[lo].item == i) {
-        lgcn_rating *r = &ds->ratings[lo];
-        *old_side = (int)r->side;
-        r->rating = rating;
-        r->ts = ts;
-        if (below)
-            r->side = LGCN_HELD;
-        else if (r->side == LGCN_HELD)
-            r->side = LGCN_TRAIN;
-        return 0;
+    return lo;
+}
+
+static void set_value(lgcn_rating *r, float rating, int64_t ts, float min_rating)
+{
+    r->rating = rating;
+    r->ts = ts;
+    if (rating < min_rating)
+        r->side = LGCN_HELD;
+    else if (r->side == LGCN_HELD)
+        r->side = LGCN_TRAIN;
+}
+
+int lgcn_dataset_set_ratings(lgcn_dataset *ds, const uint32_t *users, const uint32_t *items,
+                             const float *ratings, size_t n, int64_t ts, int *old_side)
+{
+    lgcn_rating *add = lgcn_malloc((n ? n : 1) * sizeof *add);
+    if (!add)
+        return -1;
+    size_t n_add = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t u = users[k], i = items[k];
+        if (u >= ds->n_users || i >= ds->n_items) {
+            free(add);
+            return lgcn_error("internal: rating for user %u / movie %u out of range", u, i);
+        }
+        uint64_t p = find_pair(ds, u, i);
+        if (p < ds->user_off[u + 1] && ds->ratings[p].item == i) {
+            if (old_side)
+                old_side[k] = (int)ds->ratings[p].side;
+            set_value(&ds->ratings[p], ratings[k], ts, ds->min_rating);
+            continue;
+        }
+        /* a new pair; ts temporarily holds the input position, so that
+         * after sorting the last of repeated pairs can be kept */
+        if (old_side)
+            old_side[k] = -1;
+        add[n_add] = (lgcn_rating){.user = u, .item = i, .side = LGCN_TRAIN, .ts = (int64_t)k};
+        set_value(&add[n_add], ratings[k], (int64_t)k, ds->min_rating);
+        n_add++;
     }
-    *old_side = -1;
-    if (ds->n_ratings == ds->cap_ratings) {
-        uint64_t cap = ds->cap_ratings ? ds->cap_ratings + ds->cap_ratings / 2 + 16 : 64;
-        lgcn_rating *p = realloc(ds->ratings, (size_t)cap * sizeof *p);
-        if (!p)
-            return lgcn_error("out of memory");
-        ds->ratings = p;
-        ds->cap_ratings = cap;
+    if (n_add) {
+        qsort(add, n_add, sizeof *add, cmp_rating_seq);
+        size_t kept = 0;
+        for (size_t q = 0; q < n_add; q++) {
+            if (kept && add[kept - 1].user == add[q].user && add[kept - 1].item == add[q].item)
+                kept--; /* a later value of the same pair replaces it */
+            add[kept++] = add[q];
+        }
+        n_add = kept;
+        for (size_t q = 0; q < n_add; q++)
+            add[q].ts = ts;
+        uint64_t total = ds->n_ratings + n_add;
+        lgcn_rating *merged = lgcn_malloc((size_t)total * sizeof *merged);
+        if (!merged) {
+            free(add);
+            return -1;
+        }
+        /* merge two sorted runs */
+        uint64_t a = 0, o = 0;
+        size_t b = 0;
+        while (a < ds->n_ratings || b < n_add)
+            merged[o++] = (b == n_add || (a < ds->n_ratings && cmp_rating(&ds->ratings[a], &add[b]) < 0))
+                              ? ds->ratings[a++]
+                              : add[b++];
+        free(ds->ratings);
+        ds->ratings = merged;
+        ds->n_ratings = ds->cap_ratings = total;
+        if (build_user_off(ds) != 0) {
+            free(add);
+            return -1;
+        }
     }
-    memmove(ds->ratings + lo + 1, ds->ratings + lo, (size_t)(ds->n_ratings - lo) * sizeof *ds->ratings);
-    ds->ratings[lo] = (lgcn_rating){.user = u, .item = i, .rating = rating,
-                                    .side = below ? LGCN_HELD : LGCN_TRAIN, .ts = ts};
-    ds->n_ratings++;
-    for (uint32_t v = u + 1; v <= ds->n_users; v++)
-        ds->user_off[v]++;
+    free(add);
     return 0;
+}
+
+int lgcn_dataset_set_rating(lgcn_dataset *ds, uint32_t u, uint32_t i, float rating, int64_t ts,
+                            int *old_side)
+{
+    return lgcn_dataset_set_ratings(ds, &u, &i, &rating, 1, ts, old_side);
 }
 
 /* ---- files ------------------------------------------------------------- */
 
-static int save_ids(const char *dir, const char *name, uint32_t kind, const int64_t *raw, uint32_t n)
+static int save_ids(const char *dir, const char *name, uint32_t kind, const lgcn_dataset *ds,
+                    const int64_t *raw, uint32_t n)
 {
     char *path = lgcn_path_join(dir, name);
     if (!path)
@@ -281,6 +343,8 @@ static int save_ids(const char *dir, const char *name, uint32_t kind, const int6
     if (rc == 0) {
         lgcn_writer_u32(&w, kind);
         lgcn_writer_u32(&w, 0);
+        lgcn_writer_u64(&w, ds->id);
+        lgcn_writer_u64(&w, ds->generation);
         lgcn_writer_u64(&w, n);
         lgcn_writer_put(&w, raw, (size_t)n * sizeof *raw);
         rc = lgcn_writer_commit(&w);
@@ -293,9 +357,6 @@ int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return lgcn_error_errno("cannot create directory '%s'", dir);
-    if (save_ids(dir, "users.ids", 0, ds->user_raw, ds->n_users) != 0 ||
-        save_ids(dir, "movies.ids", 1, ds->item_raw, ds->n_items) != 0)
-        return -1;
     char *path = lgcn_path_join(dir, "dataset.lgcn");
     if (!path)
         return -1;
@@ -325,6 +386,8 @@ int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds)
     lgcn_writer_f32(&w, ds->min_rating);
     lgcn_writer_u64(&w, genre_len);
     lgcn_writer_u64(&w, title_len);
+    lgcn_writer_put(&w, ds->user_raw, (size_t)ds->n_users * sizeof *ds->user_raw);
+    lgcn_writer_put(&w, ds->item_raw, (size_t)ds->n_items * sizeof *ds->item_raw);
     lgcn_writer_put(&w, ds->ratings, (size_t)ds->n_ratings * sizeof *ds->ratings);
     for (uint32_t i = 0; i < ds->n_items; i++) {
         uint64_t gm = ds->item_genres ? ds->item_genres[i] : 0;
@@ -335,48 +398,14 @@ int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds)
     for (uint32_t g = 0; g < ds->n_genres; g++)
         lgcn_writer_put(&w, ds->genre_names[g], strlen(ds->genre_names[g]) + 1);
     lgcn_writer_put(&w, titles, title_len);
-    return lgcn_writer_commit(&w);
-}
-
-/* Read an encoded-ID file holding at least `need` IDs; keeps the first need. */
-static int load_ids(const char *dir, const char *name, uint32_t kind, uint32_t need, int64_t **out)
-{
-    char *path = lgcn_path_join(dir, name);
-    if (!path)
+    if (lgcn_writer_commit(&w) != 0)
         return -1;
-    lgcn_reader r;
-    if (lgcn_reader_open(&r, path, IDS_MAGIC, IDS_VERSION, "encoded-ID") != 0) {
-        free(path);
+    /* The encoded-ID files are exports of the maps for other tools; they
+     * name the dataset id and generation they belong to. */
+    if (save_ids(dir, "users.ids", 0, ds, ds->user_raw, ds->n_users) != 0 ||
+        save_ids(dir, "movies.ids", 1, ds, ds->item_raw, ds->n_items) != 0)
         return -1;
-    }
-    uint32_t k, pad;
-    uint64_t n;
-    int rc = -1;
-    if (lgcn_reader_u32(&r, &k) || lgcn_reader_u32(&r, &pad) || lgcn_reader_u64(&r, &n))
-        goto out;
-    if (k != kind) {
-        lgcn_error("'%s' holds %s IDs, expected %s IDs", path, k ? "movie" : "user",
-                   kind ? "movie" : "user");
-        goto out;
-    }
-    if (n > lgcn_reader_left(&r) / 8 || n * 8 != lgcn_reader_left(&r)) {
-        lgcn_error("'%s': header says %llu IDs but the file holds %zu bytes of IDs", path,
-                   (unsigned long long)n, lgcn_reader_left(&r));
-        goto out;
-    }
-    if (n < need) {
-        lgcn_error("'%s' holds %llu IDs but the dataset has %u", path, (unsigned long long)n, need);
-        goto out;
-    }
-    *out = lgcn_malloc((size_t)need * 8);
-    if (!*out)
-        goto out;
-    memcpy(*out, lgcn_reader_take(&r, (size_t)n * 8), (size_t)need * 8);
-    rc = 0;
-out:
-    lgcn_reader_close(&r);
-    free(path);
-    return rc;
+    return 0;
 }
 
 int lgcn_dataset_load(const char *dir, lgcn_dataset *ds)
@@ -409,23 +438,29 @@ int lgcn_dataset_load(const char *dir, lgcn_dataset *ds)
     /* Every section size must add up to exactly what the file holds before
      * anything is allocated (each term is bounded first, so no overflow). */
     size_t left = lgcn_reader_left(&r);
-    if (ds->n_ratings > left / sizeof(lgcn_rating) || (uint64_t)ds->n_items > left / 16 ||
-        genre_len > left || title_len > left || ds->n_genres > LGCN_MAX_GENRES ||
-        ds->n_ratings * sizeof(lgcn_rating) + (uint64_t)ds->n_items * 16 + genre_len + title_len != left ||
+    if (ds->n_ratings > left / sizeof(lgcn_rating) || (uint64_t)ds->n_items > left / 24 ||
+        (uint64_t)ds->n_users > left / 8 || genre_len > left || title_len > left ||
+        ds->n_genres > LGCN_MAX_GENRES ||
+        (uint64_t)ds->n_users * 8 + ds->n_ratings * sizeof(lgcn_rating) + (uint64_t)ds->n_items * 24 +
+                genre_len + title_len != left ||
         title_len == 0) {
         lgcn_error("'%s': section sizes do not match the file size (corrupt header)", path);
         goto out;
     }
     ds->cap_ratings = ds->n_ratings;
+    ds->user_raw = lgcn_malloc((size_t)ds->n_users * 8);
+    ds->item_raw = lgcn_malloc((size_t)ds->n_items * 8);
     ds->ratings = lgcn_malloc((size_t)ds->n_ratings * sizeof *ds->ratings);
     ds->item_genres = lgcn_malloc((size_t)ds->n_items * 8);
     ds->title_off = lgcn_malloc((size_t)ds->n_items * 8);
     ds->genre_blob = lgcn_malloc(genre_len + 1);
     ds->genre_names = lgcn_calloc(ds->n_genres + 1, sizeof(char *));
     ds->title_blob = lgcn_malloc(title_len);
-    if (!ds->ratings || !ds->item_genres || !ds->title_off || !ds->genre_blob || !ds->genre_names ||
+    if (!ds->user_raw || !ds->item_raw || !ds->ratings || !ds->item_genres || !ds->title_off || !ds->genre_blob || !ds->genre_names ||
         !ds->title_blob)
         goto out;
+    lgcn_reader_get(&r, ds->user_raw, (size_t)ds->n_users * 8);
+    lgcn_reader_get(&r, ds->item_raw, (size_t)ds->n_items * 8);
     lgcn_reader_get(&r, ds->ratings, (size_t)ds->n_ratings * sizeof *ds->ratings);
     for (uint32_t i = 0; i < ds->n_items; i++) {
         lgcn_reader_u64(&r, &ds->item_genres[i]);
@@ -460,9 +495,6 @@ int lgcn_dataset_load(const char *dir, lgcn_dataset *ds)
         }
     }
     if (lgcn_reader_end(&r) != 0)
-        goto out;
-    if (load_ids(dir, "users.ids", 0, ds->n_users, &ds->user_raw) != 0 ||
-        load_ids(dir, "movies.ids", 1, ds->n_items, &ds->item_raw) != 0)
         goto out;
     if (lgcn_dataset_index(ds) != 0) {
         char msg[900];

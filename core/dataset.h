@@ -1,9 +1,12 @@
 /* dataset.h - the in-memory dataset and its files in a dataset directory.
  *
  * A dataset directory DIR holds
- *   DIR/dataset.lgcn  ratings (train/test/held), rating scale, catalogue
+ *   DIR/dataset.lgcn  ID maps, ratings (train/test/held), rating scale,
+ *                     catalogue: self-contained, so one rename commits it
  *   DIR/users.ids     encoded-ID file: original user ID of each internal user
  *   DIR/movies.ids    encoded-ID file: original movie ID of each internal movie
+ *                     (exports of the maps in dataset.lgcn for other tools;
+ *                     they name the dataset id and generation they match)
  *   DIR/model.lgcn    the default model (see model.h)
  *   DIR/lock          lock file taken by writers (lgcn-rate, lgcn-train)
  * Formats: man/lgcn-files.5.
@@ -14,6 +17,7 @@
 #ifndef LGCN_DATASET_H
 #define LGCN_DATASET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -66,13 +70,12 @@ typedef struct {
     uint64_t *title_off;    /* [n_items] offset of movie i's title in title_blob */
 } lgcn_dataset;
 
-/* Load DIR/dataset.lgcn and the encoded-ID files. Fills *ds (free with
- * lgcn_dataset_free). Validates every index and count. */
+/* Load DIR/dataset.lgcn. Fills *ds (free with lgcn_dataset_free).
+ * Validates every index and count. */
 int lgcn_dataset_load(const char *dir, lgcn_dataset *ds);
 
-/* Write users.ids, movies.ids and dataset.lgcn atomically (in that order, so
- * a crash leaves ID files that are a superset of what the dataset uses).
- * Creates DIR if missing. */
+/* Write dataset.lgcn, then the users.ids and movies.ids exports, each
+ * atomically. Creates DIR if missing. The caller holds DIR/lock. */
 int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds);
 
 void lgcn_dataset_free(lgcn_dataset *ds);
@@ -96,10 +99,16 @@ const char *lgcn_dataset_title(const lgcn_dataset *ds, uint32_t item);
  * internal ID (n_users - 1 afterwards) or -1. */
 int64_t lgcn_dataset_add_user(lgcn_dataset *ds, int64_t raw);
 
-/* Set user u's rating of item i: replaces an existing pair (keeping its side
- * unless the new rating crosses min_rating: then TRAIN<->HELD), else inserts
- * it as TRAIN (or HELD below min_rating). Keeps ratings sorted and user_off
- * valid. *old_side receives the previous side or -1 for a new pair. */
+/* Set ratings (users[k], items[k]) = ratings[k] at time ts, k < n, in
+ * order (a pair given twice keeps the later value). An existing pair is
+ * replaced in place, keeping its side unless the new rating crosses
+ * min_rating (then TRAIN <-> HELD); a new pair is TRAIN (HELD below
+ * min_rating). New pairs are merged in one pass, O(n_ratings + n log n).
+ * old_side[k] (may be NULL) receives the previous side or -1 for a pair
+ * that was not in the dataset before this call. */
+int lgcn_dataset_set_ratings(lgcn_dataset *ds, const uint32_t *users, const uint32_t *items,
+                             const float *ratings, size_t n, int64_t ts, int *old_side);
+/* One rating: lgcn_dataset_set_ratings with n = 1. */
 int lgcn_dataset_set_rating(lgcn_dataset *ds, uint32_t u, uint32_t i, float rating,
                             int64_t ts, int *old_side);
 

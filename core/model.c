@@ -65,24 +65,40 @@ void lgcn_model_init(lgcn_model *m, uint64_t seed)
     m->adam_t = 0;
 }
 
-int lgcn_model_add_user(lgcn_model *m, uint64_t seed)
+int lgcn_model_add_users(lgcn_model *m, uint32_t k, uint64_t seed)
 {
     uint32_t U = m->n_users, I = m->n_items, d = m->dim;
+    if (k == 0)
+        return 0;
+    if ((uint64_t)U + k + I > UINT32_MAX)
+        return lgcn_error("too many users");
     lgcn_model n;
-    if (lgcn_model_alloc(&n, U + 1, I, d, m->layers) != 0)
+    if (lgcn_model_alloc(&n, U + k, I, d, m->layers) != 0)
         return -1;
     float *src[4] = {m->e0, m->m, m->v, m->final}, *dst[4] = {n.e0, n.m, n.v, n.final};
     for (int s = 0; s < 4; s++) {
         memcpy(dst[s], src[s], (size_t)U * d * sizeof(float));
-        memcpy(dst[s] + (size_t)(U + 1) * d, src[s] + (size_t)U * d, (size_t)I * d * sizeof(float));
+        memcpy(dst[s] + (size_t)(U + k) * d, src[s] + (size_t)U * d, (size_t)I * d * sizeof(float));
     }
     lgcn_rng r;
     lgcn_rng_seed(&r, seed);
-    init_rows(n.e0 + (size_t)U * d, d, &r);
+    init_rows(n.e0 + (size_t)U * d, (size_t)k * d, &r);
     free(m->slab);
     m->slab = n.slab;
-    m->n_users = U + 1;
+    m->n_users = U + k;
     point_slab(m);
+    return 0;
+}
+
+int lgcn_model_copy(lgcn_model *dst, const lgcn_model *src)
+{
+    if (lgcn_model_alloc(dst, src->n_users, src->n_items, src->dim, src->layers) != 0)
+        return -1;
+    float *slab = dst->slab;
+    *dst = *src;
+    dst->slab = slab;
+    point_slab(dst);
+    memcpy(dst->slab, src->slab, (size_t)(src->n_users + src->n_items) * src->dim * 4 * sizeof(float));
     return 0;
 }
 
@@ -107,6 +123,7 @@ int lgcn_model_save(const char *path, const lgcn_model *m)
     lgcn_writer_u64(&w, m->adam_t);
     lgcn_writer_u64(&w, m->data_fp);
     lgcn_writer_u64(&w, m->data_gen);
+    lgcn_writer_u64(&w, m->users_fp);
     lgcn_writer_f32(&w, m->recall);
     lgcn_writer_f32(&w, m->ndcg);
     size_t nd = (size_t)(m->n_users + m->n_items) * m->dim;
@@ -129,7 +146,8 @@ int lgcn_model_load(const char *path, lgcn_model *m)
         lgcn_reader_u32(&r, &h.threads) || lgcn_reader_u64(&r, &h.seed) ||
         lgcn_reader_u32(&r, &h.epochs) || lgcn_reader_u32(&r, &pad) ||
         lgcn_reader_u64(&r, &h.adam_t) || lgcn_reader_u64(&r, &h.data_fp) ||
-        lgcn_reader_u64(&r, &h.data_gen) || lgcn_reader_f32(&r, &h.recall) ||
+        lgcn_reader_u64(&r, &h.data_gen) || lgcn_reader_u64(&r, &h.users_fp) ||
+        lgcn_reader_f32(&r, &h.recall) ||
         lgcn_reader_f32(&r, &h.ndcg))
         goto out;
     /* sizes against the file before allocating */
@@ -159,15 +177,48 @@ out:
     return rc;
 }
 
+static uint64_t users_hash(const lgcn_dataset *ds, uint32_t n)
+{
+    return lgcn_hash_bytes(ds->user_raw, (size_t)n * sizeof *ds->user_raw);
+}
+
 int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds)
 {
     if (m->data_fp != lgcn_dataset_fingerprint(ds))
         return lgcn_error("the model was trained on another dataset (run lgcn-train on this one)");
     if (m->n_items != ds->n_items)
         return lgcn_error("the model has %u movies, the dataset %u", m->n_items, ds->n_items);
-    if (m->n_users > ds->n_users)
-        return lgcn_error("the model has %u users, the dataset only %u", m->n_users, ds->n_users);
+    if (m->n_users > ds->n_users || m->users_fp != users_hash(ds, m->n_users))
+        return lgcn_error("the model's users are not this dataset's (a model of a copy of the "
+                          "dataset that took other new users?)");
     return 0;
+}
+
+void lgcn_model_bind(lgcn_model *m, const lgcn_dataset *ds)
+{
+    m->data_fp = lgcn_dataset_fingerprint(ds);
+    m->data_gen = ds->generation;
+    m->users_fp = users_hash(ds, m->n_users < ds->n_users ? m->n_users : ds->n_users);
+}
+
+int lgcn_load_pair(const char *dir, const char *model_path, lgcn_dataset *ds, lgcn_model *m)
+{
+    memset(m, 0, sizeof *m);
+    char *lock_path = lgcn_path_join(dir, "lock");
+    if (!lock_path)
+        return -1;
+    int lk = lgcn_lock_shared(lock_path);
+    free(lock_path);
+    if (lk == -1)
+        return -1;
+    int rc = lgcn_dataset_load(dir, ds);
+    if (rc == 0 && (lgcn_model_load(model_path, m) != 0 || lgcn_model_check(m, ds) != 0)) {
+        lgcn_model_free(m);
+        lgcn_dataset_free(ds);
+        rc = -1;
+    }
+    lgcn_unlock(lk);
+    return rc;
 }
 
 /* ---- numerics ---------------------------------------------------------- */

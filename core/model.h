@@ -32,6 +32,7 @@ typedef struct {
     uint64_t adam_t;        /* Adam steps taken */
     uint64_t data_fp;       /* lgcn_dataset_fingerprint of the training data */
     uint64_t data_gen;      /* dataset generation the model last learned from */
+    uint64_t users_fp;      /* hash of the original IDs of the model's users */
     float recall, ndcg;     /* test recall/ndcg@20 when kept (-1 = not evaluated) */
     /* one slab [4 x N x d]: e0 | adam m | adam v | final F */
     float *slab;
@@ -43,15 +44,25 @@ int lgcn_model_alloc(lgcn_model *m, uint32_t n_users, uint32_t n_items, uint32_t
 void lgcn_model_free(lgcn_model *m);
 /* E_0 ~ N(0, 0.1^2) from `seed`; Adam moments zeroed. */
 void lgcn_model_init(lgcn_model *m, uint64_t seed);
-/* Add one user row (E_0 ~ N(0, 0.1^2) from seed, zero moments) before the
- * movie rows. The caller recomputes final. */
-int lgcn_model_add_user(lgcn_model *m, uint64_t seed);
+/* Add k user rows (E_0 ~ N(0, 0.1^2) from seed, zero moments) after the
+ * existing users, before the movie rows; one reallocation. The caller
+ * recomputes final. */
+int lgcn_model_add_users(lgcn_model *m, uint32_t k, uint64_t seed);
+/* Deep copy (dst is allocated). */
+int lgcn_model_copy(lgcn_model *dst, const lgcn_model *src);
 
 int lgcn_model_save(const char *path, const lgcn_model *m);
 int lgcn_model_load(const char *path, lgcn_model *m);
-/* Can this model serve/learn from ds? (same data lineage and movies; the
- * model may know fewer users than the dataset). */
+/* Can this model serve/learn from ds? Same data lineage and movies, and its
+ * users are the dataset's first m->n_users users (it may know fewer users
+ * than the dataset: users added since it was written). */
 int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds);
+/* Record ds (fingerprint, generation, user IDs) as the model's data. */
+void lgcn_model_bind(lgcn_model *m, const lgcn_dataset *ds);
+/* Load DIR's dataset and the model file as one consistent pair (under a
+ * shared DIR/lock, so never between the two renames of a writer) and
+ * lgcn_model_check them. On error nothing needs freeing. */
+int lgcn_load_pair(const char *dir, const char *model_path, lgcn_dataset *ds, lgcn_model *m);
 
 /* Scratch for training steps over graph g: three [N x d] matrices and the
  * batch's distinct rows. */

@@ -226,6 +226,13 @@ static void csv_cb_row(int c, void *data)
     /* libcsv skips empty lines itself; a line of blanks arrives as one
      * blank field, and is skipped the same way. */
     if (!(r->nf == 1 && is_blank(field(r, 0), r->len[0]))) {
+        /* a NUL would silently cut a field short wherever it is read as a
+         * C string: refuse the row */
+        for (int k = 0; k < r->nf && k < MAX_FIELDS; k++)
+            if (memchr(field(r, k), 0, r->len[k])) {
+                row_error(r, "field %d contains a NUL byte", k + 1);
+                return;
+            }
         if (!r->seen_header) {
             if (check_header(r) == 0)
                 r->seen_header = 1;
@@ -828,6 +835,16 @@ int lgcn_prep_movielens(const lgcn_prep_opts *o, lgcn_dataset *ds, lgcn_prep_sta
 
     if (lgcn_dataset_index(ds) != 0)
         goto out;
+    {
+        uint64_t held = 0;
+        for (size_t k = 0; k < n; k++)
+            held += ds->ratings[k].side == LGCN_HELD;
+        if (held == n) {
+            lgcn_error("%s: no rating is >= --min-rating %g, so there is nothing to learn from",
+                       o->ratings_path, o->min_rating);
+            goto out;
+        }
+    }
     if (split(ds, o->test_frac, o->seed) != 0)
         goto out;
     rc = 0;

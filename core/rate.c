@@ -56,7 +56,9 @@ int lgcn_rate_commit(const char *dir, const char *model_path, const lgcn_rate_en
     lgcn_dataset ds;
     lgcn_model m = {0};
     lgcn_graph g = {0};
-    uint32_t *users = NULL;
+    uint32_t *users = NULL, *items = NULL;
+    float *vals = NULL;
+    int *old = NULL;
     uint8_t *rowmask = NULL;
     if (lgcn_dataset_load(dir, &ds) != 0) {
         lgcn_unlock(lk);
@@ -66,65 +68,70 @@ int lgcn_rate_commit(const char *dir, const char *model_path, const lgcn_rate_en
         goto out;
     if (lgcn_rate_check(&ds, e, n, bad) != 0)
         goto out;
-    /* 1. the dataset, in memory */
+    /* 1. the dataset, in memory: new users first, then all ratings at once */
     users = lgcn_malloc((n ? n : 1) * sizeof *users);
-    uint32_t *items = lgcn_malloc((n ? n : 1) * sizeof *items);
-    if (!users || !items) {
-        free(items);
+    items = lgcn_malloc((n ? n : 1) * sizeof *items);
+    vals = lgcn_malloc((n ? n : 1) * sizeof *vals);
+    old = lgcn_malloc((n ? n : 1) * sizeof *old);
+    if (!users || !items || !vals || !old)
         goto out;
-    }
     for (size_t k = 0; k < n; k++) {
         int64_t u = lgcn_dataset_find_user(&ds, e[k].user);
         if (u < 0) {
-            if ((u = lgcn_dataset_add_user(&ds, e[k].user)) < 0) {
-                free(items);
+            if ((u = lgcn_dataset_add_user(&ds, e[k].user)) < 0)
                 goto out;
-            }
             res->new_users++;
         }
-        uint32_t i = (uint32_t)lgcn_dataset_find_item(&ds, e[k].movie);
-        int old;
-        if (lgcn_dataset_set_rating(&ds, (uint32_t)u, i, (float)e[k].rating, o->now, &old) != 0) {
-            free(items);
-            goto out;
-        }
-        if (old < 0)
+        users[k] = (uint32_t)u;
+        items[k] = (uint32_t)lgcn_dataset_find_item(&ds, e[k].movie);
+        /* on the scale's grid exactly (lgcn_rate_check allowed a rounding slack) */
+        double r = e[k].rating;
+        if (ds.rating_step > 0)
+            r = ds.rating_min + nearbyint((r - ds.rating_min) / ds.rating_step) * ds.rating_step;
+        vals[k] = (float)r;
+    }
+    if (lgcn_dataset_set_ratings(&ds, users, items, vals, n, o->now, old) != 0)
+        goto out;
+    for (size_t k = 0; k < n; k++) {
+        if (old[k] < 0)
             res->added++;
         else
             res->replaced++;
-        users[k] = (uint32_t)u;
-        items[k] = i;
     }
     ds.generation++;
     /* 2. the model: rows for users it does not know yet (new ones, or ones
      * added since it was trained), then fine-tuning on the new graph */
-    while (m.n_users < ds.n_users)
-        if (lgcn_model_add_user(&m, o->seed ^ ((uint64_t)m.n_users * 0x9E3779B97F4A7C15ull)) != 0) {
-            free(items);
-            goto out;
-        }
-    if (lgcn_graph_build(&ds, &g) != 0 || !(rowmask = lgcn_calloc(g.n, 1))) {
-        free(items);
+    if (lgcn_model_add_users(&m, ds.n_users - m.n_users, o->seed ^ ds.generation) != 0 ||
+        lgcn_graph_build(&ds, &g) != 0 || !(rowmask = lgcn_calloc(g.n, 1)))
         goto out;
-    }
     for (size_t k = 0; k < n; k++) {
         rowmask[users[k]] = 1;
         rowmask[ds.n_users + items[k]] = 1;
     }
-    free(items);
     lgcn_set_threads(o->threads);
     int steps = lgcn_finetune(&g, &m, users, (uint32_t)n, rowmask, o->steps, o->batch, o->lr, o->seed);
     if (steps < 0)
         goto out;
     res->steps = (uint32_t)steps;
-    m.data_gen = ds.generation;
+    lgcn_model_bind(&m, &ds);
     /* 3. durable: dataset first (a crash before the model is written leaves
      * a model that still serves every user it knows), then the model */
-    if (lgcn_dataset_save(dir, &ds) != 0 || lgcn_model_save(model_path, &m) != 0)
+    if (lgcn_dataset_save(dir, &ds) != 0)
         goto out;
     res->generation = ds.generation;
+    if (lgcn_model_save(model_path, &m) != 0) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "%s", lgcn_errmsg());
+        lgcn_error("the ratings are stored, but the model could not be written: %s (the old "
+                   "model still serves the users it knows; run lgcn-rate or lgcn-train again)", msg);
+        res->partial = 1;
+        goto out;
+    }
     rc = 0;
 out:
+    free(items);
+    free(vals);
+    free(old);
     free(users);
     free(rowmask);
     lgcn_graph_free(&g);

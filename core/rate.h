@@ -26,6 +26,7 @@ typedef struct {
     uint32_t added;       /* new (user, movie) pairs */
     uint32_t replaced;    /* re-ratings of an existing pair */
     uint64_t generation;  /* dataset generation after the commit */
+    int partial;          /* on error: the dataset was written, the model not */
     uint32_t steps;       /* fine-tuning steps taken (0 when no rated user has
                              a train movie to learn from, or --steps 0) */
 } lgcn_rate_result;

@@ -113,7 +113,9 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
         return -1;
     if (n_active == 0) {
         free(active);
-        return lgcn_error("no user has a train interaction to learn from");
+        return g->nnz ? lgcn_error("every user with train interactions has rated every movie: "
+                                   "there are no negatives to sample")
+                      : lgcn_error("no user has a train interaction to learn from");
     }
     uint64_t n_train = g->nnz / 2;
     uint32_t d = m->dim;
@@ -230,4 +232,35 @@ int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uin
     free(trip);
     lgcn_work_free(&w);
     return (int)taken;
+}
+
+int lgcn_model_catch_up(lgcn_model *m, const lgcn_dataset *now, const lgcn_model *disk, uint64_t seed)
+{
+    uint32_t U = m->n_users, d = m->dim;
+    if (now->n_users < U || now->n_items != m->n_items)
+        return lgcn_error("the dataset no longer matches the model being trained");
+    if (lgcn_model_add_users(m, now->n_users - U, seed) != 0)
+        return -1;
+    if (disk && disk->dim == d && disk->n_items == m->n_items && lgcn_model_check(disk, now) == 0) {
+        /* rows of the users lgcn-rate added: their fine-tuned E0 and moments */
+        for (uint32_t u = U; u < now->n_users && u < disk->n_users; u++)
+            for (int s = 0; s < 3; s++) {
+                float *dst = (s == 0 ? m->e0 : s == 1 ? m->m : m->v) + (size_t)u * d;
+                const float *src = (s == 0 ? disk->e0 : s == 1 ? disk->m : disk->v) + (size_t)u * d;
+                memcpy(dst, src, d * sizeof(float));
+            }
+    }
+    lgcn_graph g;
+    lgcn_work w;
+    if (lgcn_graph_build(now, &g) != 0)
+        return -1;
+    if (lgcn_work_alloc(&w, g.n, d) != 0) {
+        lgcn_graph_free(&g);
+        return -1;
+    }
+    lgcn_propagate(&g, m->e0, m->final, d, m->layers, &w);
+    lgcn_work_free(&w);
+    lgcn_graph_free(&g);
+    lgcn_model_bind(m, now);
+    return 0;
 }

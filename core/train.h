@@ -73,6 +73,13 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
 int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uint32_t n,
                   const uint8_t *rowmask, uint32_t steps, uint32_t batch, float lr, uint64_t seed);
 
+/* Bring a trained model up to date with a newer dataset `now` (ratings
+ * that lgcn-rate committed while it trained): users it lacks get their rows
+ * from `disk` (the model lgcn-rate wrote; may be NULL) when that model
+ * knows them, else a fresh initialisation; the final embeddings are then
+ * recomputed over the graph of `now` and the model is bound to it. */
+int lgcn_model_catch_up(lgcn_model *m, const lgcn_dataset *now, const lgcn_model *disk, uint64_t seed);
+
 /* Set OpenMP and OpenBLAS thread counts (n <= 0: number of cores). */
 int lgcn_set_threads(int n);
 

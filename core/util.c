@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -68,7 +70,7 @@ void lgcn_log_stderr(const char *msg)
 int lgcn_parse_i64n(const char *s, size_t n, int64_t *out)
 {
     char buf[32];
-    if (n == 0 || n >= sizeof buf)
+    if (n == 0 || n >= sizeof buf || memchr(s, 0, n))
         return -1;
     memcpy(buf, s, n);
     buf[n] = 0;
@@ -87,7 +89,7 @@ int lgcn_parse_i64n(const char *s, size_t n, int64_t *out)
 int lgcn_parse_f64n(const char *s, size_t n, double *out)
 {
     char buf[64];
-    if (n == 0 || n >= sizeof buf)
+    if (n == 0 || n >= sizeof buf || memchr(s, 0, n))
         return -1;
     memcpy(buf, s, n);
     buf[n] = 0;
@@ -258,20 +260,70 @@ char *lgcn_path_join(const char *dir, const char *name)
 
 /* ---- atomic writer ----------------------------------------------------- */
 
+/* Remove PATH.tmp.<pid> files left by writers that died (kill -9, power
+ * loss): a pid that no longer exists cannot be writing any more. */
+static void remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            const char *n = e->d_name;
+            if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp.", 5) != 0)
+                continue;
+            char *end;
+            long pid = strtol(n + bl + 5, &end, 10);
+            if (*end || pid <= 0 || pid == (long)getpid())
+                continue;
+            if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                char *stale = lgcn_path_join(dir, n);
+                if (stale)
+                    unlink(stale);
+                free(stale);
+            }
+        }
+        closedir(d);
+    }
+    free(dir);
+}
+
 int lgcn_writer_open(lgcn_writer *w, const char *path, const char magic[8], uint32_t version)
 {
     memset(w, 0, sizeof *w);
-    size_t n = strlen(path);
-    w->path = lgcn_malloc(n + 1);
+    /* Replace only regular files; write through a symlink to its target
+     * (renaming over the link would replace the link, and renaming over a
+     * device node would replace the device). */
+    struct stat st;
+    char *target = NULL;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            target = realpath(path, NULL);
+            if (!target || stat(target, &st) != 0)
+                return lgcn_error_errno("cannot resolve '%s'", path);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            free(target);
+            return lgcn_error("'%s' exists and is not a regular file", path);
+        }
+    }
+    if (!target)
+        target = strdup(path);
+    if (!target)
+        return lgcn_error("out of memory");
+    size_t n = strlen(target);
+    w->path = target;
     w->tmp = lgcn_malloc(n + 32);
-    if (!w->path || !w->tmp) {
+    if (!w->tmp) {
         free(w->path);
-        free(w->tmp);
-        w->path = w->tmp = NULL;
+        w->path = NULL;
         return -1;
     }
-    memcpy(w->path, path, n + 1);
-    snprintf(w->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(w->tmp, n + 32, "%s.tmp.%ld", target, (long)getpid());
+    remove_stale_temps(target);
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
         lgcn_error_errno("cannot create '%s'", w->tmp);
@@ -375,7 +427,9 @@ int lgcn_reader_open(lgcn_reader *r, const char *path, const char magic[8],
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not hang; non-regular files are
+     * refused right after */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return lgcn_error_errno("cannot open '%s'", path);
     struct stat st;
@@ -484,19 +538,48 @@ void lgcn_reader_close(lgcn_reader *r)
 
 /* ---- locks, time ------------------------------------------------------- */
 
-int lgcn_lock(const char *path)
+static int take_lock(const char *path, int flags, int op)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0)
-        return lgcn_error_errno("cannot open lock file '%s'", path);
-    while (flock(fd, LOCK_EX) != 0) {
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    while (flock(fd, op) != 0) {
         if (errno == EINTR)
             continue;
-        lgcn_error_errno("cannot lock '%s'", path);
+        int e = errno;
         close(fd);
+        errno = e;
         return -1;
     }
     return fd;
+}
+
+int lgcn_lock(const char *path)
+{
+    int fd = take_lock(path, O_RDWR | O_CREAT, LOCK_EX);
+    if (fd < 0)
+        return errno == EINVAL ? lgcn_error("lock file '%s' is not a regular file", path)
+                               : lgcn_error_errno("cannot lock '%s'", path);
+    return fd;
+}
+
+int lgcn_lock_shared(const char *path)
+{
+    int fd = take_lock(path, O_RDONLY, LOCK_SH);
+    if (fd >= 0)
+        return fd;
+    /* no lock file (a dataset nobody has written to since prep, or a
+     * read-only copy): there is no writer to wait for */
+    if (errno == ENOENT || errno == EACCES || errno == EROFS)
+        return -2;
+    return errno == EINVAL ? lgcn_error("lock file '%s' is not a regular file", path)
+                           : lgcn_error_errno("cannot lock '%s'", path);
 }
 
 void lgcn_unlock(int fd)

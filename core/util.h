@@ -63,7 +63,9 @@ uint64_t lgcn_hash_bytes(const void *p, size_t n);
  *     magic[8] | u32 version | u32 endian (0x01020304 as written) |
  *     payload ... | u64 checksum of every byte before it
  * Writers stream into PATH.tmp.<pid>, fsync it, rename it over PATH and
- * fsync the directory, so readers see either the old or the new file. */
+ * fsync the directory, so readers see either the old or the new file.
+ * PATH must be a regular file or absent (a symlink is written through);
+ * temp files of writers that died are removed. */
 
 #define LGCN_ENDIAN_MARK 0x01020304u
 
@@ -120,6 +122,9 @@ char *lgcn_path_join(const char *dir, const char *name);
 /* Exclusive advisory lock on `path` (created if missing); blocks until held.
  * Returns an fd >= 0 to pass to lgcn_unlock, or -1 with an error. */
 int lgcn_lock(const char *path);
+/* Shared lock for readers; -2 when the lock file does not exist or cannot
+ * be opened for reading (read-only copies): proceed unlocked. */
+int lgcn_lock_shared(const char *path);
 void lgcn_unlock(int fd);
 
 /* Allocation that records "out of memory" on failure. */

@@ -750,11 +750,11 @@ want_rc 1
 want_out_empty
 want_err "lgcn-recommend: unknown user 99"
 run $R -d "$DS" -u 1x
-want_rc 1
+want_rc 2
 want_out_empty
-want_err "lgcn-recommend: user ID: '1x' is not an integer"
+want_err "lgcn-recommend: -u: '1x' is not an integer" "Try 'lgcn-recommend --help' for more information."
 run $R -d "$DS" -u ''
-want_rc 1
+want_rc 2
 want_err_has "is not an integer"
 tend
 

@@ -438,7 +438,7 @@ static void model_file_roundtrip(void)
     /* add_user keeps rows: users then movies */
     lgcn_model_init(&m, 5);
     float movie0 = m.e0[4 * 8], user3 = m.e0[3 * 8];
-    CHECK(lgcn_model_add_user(&m, 1) == 0);
+    CHECK(lgcn_model_add_users(&m, 1, 1) == 0);
     CHECK(m.n_users == 5 && m.e0[5 * 8] == movie0 && m.e0[3 * 8] == user3);
     lgcn_model_free(&m);
 }
