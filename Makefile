@@ -10,6 +10,9 @@ OPT     ?= -O3
 CFLAGS  ?= $(OPT) $(ARCH) -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -fopenmp -Icore
 LDLIBS  += -lcsv -lopenblas -lm -fopenmp -lpthread
+# link only the libraries a command uses: lgcn-recommend then starts without
+# OpenBLAS and its thread pool
+LDFLAGS += -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -9,7 +9,6 @@
 #include "dataset.h"
 #include "model.h"
 #include "recommend.h"
-#include "train.h"
 
 static const char usage[] =
     "Usage: lgcn-recommend -d DIR [-m FILE] -u USER [-n N] [--genre G]... [--format tsv|jsonl]\n"
@@ -279,7 +278,6 @@ int main(int argc, char **argv)
         cmd_fail();
         goto out;
     }
-    lgcn_set_threads(1); /* one user at a time: a single BLAS thread is fastest */
     if (user) {
         /* an unknown user fails before anything is printed */
         int64_t raw;

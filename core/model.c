@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rng.h"
 #include "util.h"
@@ -43,9 +44,20 @@ int lgcn_model_alloc(lgcn_model *m, uint32_t n_users, uint32_t n_items, uint32_t
     return 0;
 }
 
+static void free_slab(lgcn_model *m)
+{
+    if (m->map)
+        munmap(m->map, m->map_len);
+    else
+        free(m->slab);
+    m->map = NULL;
+    m->map_len = 0;
+    m->slab = NULL;
+}
+
 void lgcn_model_free(lgcn_model *m)
 {
-    free(m->slab);
+    free_slab(m);
     memset(m, 0, sizeof *m);
 }
 
@@ -83,7 +95,7 @@ int lgcn_model_add_users(lgcn_model *m, uint32_t k, uint64_t seed)
     lgcn_rng r;
     lgcn_rng_seed(&r, seed);
     init_rows(n.e0 + (size_t)U * d, (size_t)k * d, &r);
-    free(m->slab);
+    free_slab(m);
     m->slab = n.slab;
     m->n_users = U + k;
     point_slab(m);
@@ -97,6 +109,8 @@ int lgcn_model_copy(lgcn_model *dst, const lgcn_model *src)
     float *slab = dst->slab;
     *dst = *src;
     dst->slab = slab;
+    dst->map = NULL;
+    dst->map_len = 0;
     point_slab(dst);
     memcpy(dst->slab, src->slab, (size_t)(src->n_users + src->n_items) * src->dim * 4 * sizeof(float));
     return 0;
@@ -158,15 +172,27 @@ int lgcn_model_load(const char *path, lgcn_model *m)
                    h.n_users, h.n_items, h.dim);
         goto out;
     }
-    if (lgcn_model_alloc(m, h.n_users, h.n_items, h.dim, h.layers) != 0)
-        goto out;
-    float *slab = m->slab;
+    /* the parameters are used in place: in the file's mapping when there is
+     * one (no copy; private, so writes stay in this process), else copied */
     *m = h;
-    m->slab = slab;
+    const uint8_t *params = lgcn_reader_take(&r, (size_t)nd * 16);
+    if (r.mapped && ((uintptr_t)params & 3) == 0) {
+        m->map = r.data;
+        m->map_len = r.mapped;
+        m->slab = (float *)(void *)params;
+        r.data = NULL;
+        r.mapped = 0;
+    } else {
+        m->slab = lgcn_aligned_alloc((size_t)nd * 16);
+        if (!m->slab)
+            goto out;
+        memcpy(m->slab, params, (size_t)nd * 16);
+    }
     point_slab(m);
-    lgcn_reader_get(&r, m->slab, (size_t)nd * 16);
-    for (size_t k = 0; k < (size_t)nd * 4; k++)
-        if (!isfinite(m->slab[k])) {
+    /* what scoring reads must be finite (the checksum already vouches for
+     * the bytes; this catches a writer that stored a diverged model) */
+    for (size_t k = 0; k < (size_t)nd; k++)
+        if (!isfinite(m->final[k])) {
             lgcn_error("'%s': the model holds non-finite values", path);
             lgcn_model_free(m);
             goto out;

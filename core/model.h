@@ -36,6 +36,8 @@ typedef struct {
     float recall, ndcg;     /* test recall/ndcg@20 when kept (-1 = not evaluated) */
     /* one slab [4 x N x d]: e0 | adam m | adam v | final F */
     float *slab;
+    void *map;              /* when loaded: the file mapping the slab lives in */
+    size_t map_len;
     float *e0, *m, *v, *final;
 } lgcn_model;
 

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -446,12 +447,18 @@ int lgcn_reader_open(lgcn_reader *r, const char *path, const char magic[8],
         close(fd);
         return lgcn_error("'%s' is not an lgcn %s file (too short)", path, what);
     }
-    r->data = malloc(size);
-    if (!r->data) {
+    /* Map the file privately: the page cache is read in place (no copy),
+     * and a caller may take the mapping over and even write to it
+     * (copy-on-write). Falls back to read() where mmap is refused. */
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+        r->data = map;
+        r->mapped = size;
+    } else if (!(r->data = malloc(size))) {
         close(fd);
         return lgcn_error("out of memory reading '%s' (%zu bytes)", path, size);
     }
-    size_t got = 0;
+    size_t got = r->mapped ? size : 0;
     while (got < size) {
         ssize_t k = read(fd, r->data + got, size - got);
         if (k < 0 && errno == EINTR)
@@ -531,8 +538,12 @@ int lgcn_reader_end(lgcn_reader *r)
 
 void lgcn_reader_close(lgcn_reader *r)
 {
-    free(r->data);
+    if (r->mapped)
+        munmap(r->data, r->mapped);
+    else
+        free(r->data);
     r->data = NULL;
+    r->mapped = 0;
     r->len = r->pos = 0;
 }
 

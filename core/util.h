@@ -91,7 +91,8 @@ int lgcn_writer_commit(lgcn_writer *w);
 void lgcn_writer_abort(lgcn_writer *w);
 
 typedef struct {
-    uint8_t *data;   /* whole file (owned) */
+    uint8_t *data;   /* whole file (owned: mapped, or malloc'd when mapped == 0) */
+    size_t mapped;   /* length of the private mapping, 0 when malloc'd */
     size_t len;      /* bytes of payload + header, checksum excluded */
     size_t pos;      /* read cursor */
     uint32_t version;
