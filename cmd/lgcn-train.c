@@ -96,7 +96,14 @@ static int save_model(void *ctx, const lgcn_model *m)
     if (lk < 0)
         return -1;
     lgcn_dataset now;
+    uint64_t id, gen;
     int rc = -1;
+    /* the common case, nobody rated meanwhile, costs a header read */
+    if (lgcn_dataset_peek(p->dir, &id, &gen) == 0 && gen == p->generation) {
+        rc = lgcn_model_save(p->model_path, m);
+        lgcn_unlock(lk);
+        return rc;
+    }
     if (lgcn_dataset_load(p->dir, &now) != 0) {
         lgcn_unlock(lk);
         return -1;

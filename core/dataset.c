@@ -408,6 +408,37 @@ int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds)
     return 0;
 }
 
+int lgcn_dataset_peek(const char *dir, uint64_t *id, uint64_t *generation)
+{
+    char *path = lgcn_path_join(dir, "dataset.lgcn");
+    if (!path)
+        return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int rc = lgcn_error_errno("cannot open '%s'", path);
+        free(path);
+        return rc;
+    }
+    unsigned char h[32];
+    uint32_t ver, endian;
+    int ok = fread(h, 1, sizeof h, f) == sizeof h && memcmp(h, DS_MAGIC, 8) == 0;
+    fclose(f);
+    if (ok) {
+        memcpy(&ver, h + 8, 4);
+        memcpy(&endian, h + 12, 4);
+        ok = endian == LGCN_ENDIAN_MARK && ver >= 1 && ver <= DS_VERSION;
+    }
+    if (!ok) {
+        int rc = lgcn_error("'%s' is not an lgcn dataset file", path);
+        free(path);
+        return rc;
+    }
+    memcpy(id, h + 16, 8);
+    memcpy(generation, h + 24, 8);
+    free(path);
+    return 0;
+}
+
 int lgcn_dataset_load(const char *dir, lgcn_dataset *ds)
 {
     memset(ds, 0, sizeof *ds);

@@ -74,6 +74,11 @@ typedef struct {
  * Validates every index and count. */
 int lgcn_dataset_load(const char *dir, lgcn_dataset *ds);
 
+/* Read only the id and generation from DIR/dataset.lgcn's header (no
+ * checksum pass, no allocation): a cheap "has it changed?" for a caller
+ * that holds DIR/lock, under which the file is always complete. */
+int lgcn_dataset_peek(const char *dir, uint64_t *id, uint64_t *generation);
+
 /* Write dataset.lgcn, then the users.ids and movies.ids exports, each
  * atomically. Creates DIR if missing. The caller holds DIR/lock. */
 int lgcn_dataset_save(const char *dir, const lgcn_dataset *ds);

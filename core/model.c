@@ -253,7 +253,7 @@ int lgcn_work_alloc(lgcn_work *w, uint32_t n, uint32_t dim)
 {
     memset(w, 0, sizeof *w);
     size_t nd = (size_t)n * dim;
-    float *s = lgcn_aligned_alloc(3 * nd * sizeof(float));
+    float *s = lgcn_aligned_alloc(2 * nd * sizeof(float));
     w->mark = lgcn_calloc(n, 1);
     w->rows = lgcn_malloc((size_t)n * sizeof *w->rows);
     if (!s || !w->mark || !w->rows) {
@@ -263,12 +263,11 @@ int lgcn_work_alloc(lgcn_work *w, uint32_t n, uint32_t dim)
         memset(w, 0, sizeof *w);
         return -1;
     }
-    memset(s, 0, 3 * nd * sizeof(float));
+    memset(s, 0, 2 * nd * sizeof(float));
     w->n = n;
     w->dim = dim;
     w->a = s;
     w->b = s + nd;
-    w->grad = s + 2 * nd;
     return 0;
 }
 
@@ -351,15 +350,17 @@ double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *F, uint32_t 
      * hop 1 from the batch rows outward (a = Â dF), grad = dF + a; then
      * full hops a -> b -> ..., each folded into grad; the last with the
      * 1/(L+1) and without storing. */
+    /* F is not needed any more: the gradient takes its place */
+    float *grad = F;
     if (L == 0) {
-        memcpy(w->grad, dF, nd * sizeof(float));
+        memcpy(grad, dF, nd * sizeof(float));
     } else {
         float *h = w->a;
         memset(h, 0, nd * sizeof(float));
         lgcn_spmm_scatter(g, dF, w->rows, w->nrows, h, d);
-        memcpy(w->grad, h, nd * sizeof(float));
+        memcpy(grad, h, nd * sizeof(float));
         for (uint32_t k = 0; k < w->nrows; k++) {
-            float *gr = w->grad + (size_t)w->rows[k] * d;
+            float *gr = grad + (size_t)w->rows[k] * d;
             const float *fr = dF + (size_t)w->rows[k] * d;
             for (uint32_t q = 0; q < d; q++)
                 gr[q] += fr[q];
@@ -367,20 +368,20 @@ double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *F, uint32_t 
         if (L == 1) {
 #pragma omp parallel for schedule(static)
             for (size_t q = 0; q < nd; q++)
-                w->grad[q] *= inv;
+                grad[q] *= inv;
         }
         /* dF (in b) is no longer needed: b and a now alternate as hops */
         const float *prev = h;
         for (uint32_t k = 2; k <= L; k++) {
             float *cur = (k & 1) ? w->a : w->b;
             if (k < L)
-                lgcn_spmm_ex(g, prev, cur, w->grad, 1.0f, d);
+                lgcn_spmm_ex(g, prev, cur, grad, 1.0f, d);
             else
-                lgcn_spmm_ex(g, prev, NULL, w->grad, inv, d);
+                lgcn_spmm_ex(g, prev, NULL, grad, inv, d);
             prev = cur;
         }
     }
-    loss += lgcn_l2_forward_backward(e0, U, d, us, is, js, B, reg, w->grad);
+    loss += lgcn_l2_forward_backward(e0, U, d, us, is, js, B, reg, grad);
     return loss;
 }
 

@@ -66,12 +66,11 @@ void lgcn_model_bind(lgcn_model *m, const lgcn_dataset *ds);
  * lgcn_model_check them. On error nothing needs freeing. */
 int lgcn_load_pair(const char *dir, const char *model_path, lgcn_dataset *ds, lgcn_model *m);
 
-/* Scratch for training steps over graph g: three [N x d] matrices and the
+/* Scratch for training steps over graph g: two [N x d] matrices and the
  * batch's distinct rows. */
 typedef struct {
     uint32_t n, dim;
     float *a, *b;     /* [N x d] layer buffers */
-    float *grad;      /* [N x d] dloss/dE0 */
     uint8_t *mark;    /* [N] row is in the batch */
     uint32_t *rows;   /* [N] the batch's distinct rows (users, n_users + movies) */
     uint32_t nrows;
@@ -91,10 +90,11 @@ void lgcn_propagate(const lgcn_graph *g, const float *x, float *out, uint32_t d,
  * batch's rows (all the loss reads), F at those rows written to F_out.
  * Backward: dloss/dF is non-zero only at batch rows, so its first hop is
  * pushed outward from them (lgcn_spmm_scatter); the remaining L-1 hops are
- * full products. w->grad receives dloss/dE0 (BPR + L2) for every row.
- * Returns the batch loss (mean softplus + L2). F_out: [N x d], only batch
- * rows are written (others are left stale). */
-double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *F_out, uint32_t d, uint32_t layers,
+ * full products. Returns the batch loss (mean softplus + L2).
+ * FG: [N x d] scratch that first holds F (valid at the batch rows) and on
+ * return holds dloss/dE0 (BPR + L2) for every row: F is dead once the loss
+ * is known, so the gradient reuses its memory. */
+double lgcn_batch_grad(const lgcn_graph *g, const float *e0, float *FG, uint32_t d, uint32_t layers,
                        const uint32_t *users, const uint32_t *pos, const uint32_t *neg, uint32_t B,
                        float reg, lgcn_work *w);
 

@@ -60,14 +60,15 @@ void lgcn_sample(const lgcn_graph *g, const uint32_t *active, uint32_t n_active,
 }
 
 /* One optimisation step on triples (us, is, js)[0..B). Returns the loss.
- * m->final is used as scratch (valid at the batch rows afterwards). */
+ * m->final is the step's scratch (F, then the gradient): during training
+ * it does not hold final embeddings; they are recomputed when needed. */
 static double train_step(const lgcn_graph *g, lgcn_model *m, lgcn_work *w, const uint32_t *us,
                          const uint32_t *is, const uint32_t *js, uint32_t B, float lr, float reg,
                          const uint8_t *rowmask)
 {
     double loss = lgcn_batch_grad(g, m->e0, m->final, m->dim, m->layers, us, is, js, B, reg, w);
     m->adam_t++;
-    lgcn_adam(m->e0, w->grad, m->m, m->v, (uint64_t)g->n * m->dim, lr, m->adam_t, rowmask, m->dim);
+    lgcn_adam(m->e0, m->final, m->m, m->v, (uint64_t)g->n * m->dim, lr, m->adam_t, rowmask, m->dim);
     return loss;
 }
 
