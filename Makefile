@@ -69,8 +69,15 @@ demo: all
 bench: all
 	scripts/bench
 
+PREFIX  ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
 clean:
 	rm -rf build bin
 
-.PHONY: all deps-check check demo bench clean
+.PHONY: all deps-check check demo bench install clean
 .DELETE_ON_ERROR:

@@ -120,6 +120,19 @@ int cmd_f32(const char *opt, const char *s, double min, double max, float *out)
     return 0;
 }
 
+int cmd_format(const char *arg, const char *json_name, int *json)
+{
+    if (strcmp(arg, "tsv") == 0)
+        *json = 0;
+    else if (strcmp(arg, "json") == 0 || strcmp(arg, "jsonl") == 0)
+        *json = 1;
+    else {
+        cmd_usage("--format must be tsv or %s, not '%s'", json_name, arg);
+        return -1;
+    }
+    return 0;
+}
+
 char *cmd_model_path(const char *dir, const char *model_opt)
 {
     if (model_opt) {

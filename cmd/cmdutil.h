@@ -40,6 +40,10 @@ int cmd_u64(const char *opt, const char *s, uint64_t *out);
 int cmd_f32(const char *opt, const char *s, double min, double max, float *out);
 int cmd_f64(const char *opt, const char *s, double min, double max, double *out);
 
+/* --format: "tsv" -> *json = 0; "json" or "jsonl" -> 1 (one JSON object per
+ * line either way); else a usage error naming `json_name`, returns -1. */
+int cmd_format(const char *arg, const char *json_name, int *json);
+
 /* The model path: -m FILE when given, else DIR/model.lgcn (malloc'd). */
 char *cmd_model_path(const char *dir, const char *model_opt);
 

@@ -11,7 +11,7 @@
 #include "train.h"
 
 static const char usage[] =
-    "Usage: lgcn-eval -d DIR [-m FILE] [-k 10,20] [--format tsv|json] [--baseline pop]\n"
+    "Usage: lgcn-eval -d DIR [-m FILE] [-k LIST] [--format tsv|json] [--baseline pop]\n"
     "\n"
     "Rank every movie for every user with at least one test interaction (the\n"
     "user's train movies masked) and print recall, precision, hit rate and NDCG\n"
@@ -90,12 +90,8 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'f':
-            if (strcmp(optarg, "tsv") == 0)
-                json = 0;
-            else if (strcmp(optarg, "json") == 0 || strcmp(optarg, "jsonl") == 0)
-                json = 1;
-            else
-                return cmd_usage("--format must be tsv or json, not '%s'", optarg);
+            if (cmd_format(optarg, "json", &json) != 0)
+                return EXIT_USAGE;
             break;
         case 'b':
             if (strcmp(optarg, "pop") != 0)

@@ -224,12 +224,8 @@ int main(int argc, char **argv)
             genres[n_genre_opts++] = optarg;
             break;
         case 'f':
-            if (strcmp(optarg, "tsv") == 0)
-                json = 0;
-            else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "json") == 0)
-                json = 1;
-            else
-                return cmd_usage("--format must be tsv or jsonl, not '%s'", optarg);
+            if (cmd_format(optarg, "jsonl", &json) != 0)
+                return EXIT_USAGE;
             break;
         case O_NOHDR: header = 0; break;
         case O_LIST: list_genres = 1; break;

@@ -40,19 +40,50 @@ static int test_pass, test_fail;
         }                                                                            \
     } while (0)
 
+/* Report the test just run; skip_why != NULL (and no failed check) marks
+ * it skipped. */
+static inline void test_report(const char *name, const char *skip_why)
+{
+    if (test_failed_checks) {
+        printf("not ok %s\n", name);
+        test_fail++;
+    } else if (skip_why) {
+        printf("ok %s # SKIP %s\n", name, skip_why);
+        test_pass++;
+    } else {
+        printf("ok %s\n", name);
+        test_pass++;
+    }
+    fflush(stdout);
+}
+
 #define RUN(fn)                                                                      \
     do {                                                                             \
         test_failed_checks = 0;                                                      \
         fn();                                                                        \
-        if (test_failed_checks) {                                                    \
-            printf("not ok %s\n", #fn);                                              \
-            test_fail++;                                                             \
-        } else {                                                                     \
-            printf("ok %s\n", #fn);                                                  \
-            test_pass++;                                                             \
-        }                                                                            \
-        fflush(stdout);                                                              \
+        test_report(#fn, NULL);                                                      \
     } while (0)
+
+/* A private temp directory "/tmp/<prefix>.XXXXXX" into buf (64 bytes), and
+ * its removal at the end of the test program. */
+#include <stdlib.h>
+static inline int test_tmpdir(char *buf, const char *prefix)
+{
+    snprintf(buf, 64, "/tmp/%s.XXXXXX", prefix);
+    if (!mkdtemp(buf)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    return 0;
+}
+
+static inline void test_rmtree(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", dir);
+}
 
 #define TEST_EXIT() return test_fail ? 1 : 0
 

@@ -243,11 +243,8 @@ static void strict_numbers(void)
 
 int main(void)
 {
-    snprintf(tmp, sizeof tmp, "/tmp/lgcn-test-files.XXXXXX");
-    if (!mkdtemp(tmp)) {
-        perror("mkdtemp");
+    if (test_tmpdir(tmp, "lgcn-test-files") != 0)
         return 1;
-    }
     RUN(writer_refuses_devices_follows_links);
     RUN(reader_does_not_hang_on_fifo);
     RUN(stale_temp_files_removed);
@@ -256,9 +253,6 @@ int main(void)
     RUN(model_bound_to_users);
     RUN(catch_up_keeps_new_users);
     RUN(strict_numbers);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmp);
+    test_rmtree(tmp);
     TEST_EXIT();
 }

@@ -485,11 +485,8 @@ static void dataset_file_roundtrip(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lgcn-test-model.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (test_tmpdir(tmpdir, "lgcn-test-model") != 0)
         return 1;
-    }
     RUN(graph_values);
     RUN(propagate_matches_reference);
     RUN(gradient_check);
@@ -499,9 +496,6 @@ int main(void)
     RUN(training_deterministic_and_learns);
     RUN(model_file_roundtrip);
     RUN(dataset_file_roundtrip);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    test_rmtree(tmpdir);
     TEST_EXIT();
 }
