@@ -34,7 +34,9 @@ static const char usage[] =
     "      --patience N       stop after N evaluations without improvement\n"
     "                         (default 5; 0 = run all epochs)\n"
     "      --log FILE         write one TSV row per epoch: epoch, loss, seconds,\n"
-    "                         recall@20, ndcg@20 (empty when not evaluated)\n"
+    "                         recall@20, ndcg@20 (empty when not evaluated), steps\n"
+    "      --max-steps N      stop after N mini-batches in all, even mid-epoch\n"
+    "                         (for timing runs on large data; default: no limit)\n"
     "  -q, --quiet            no progress output\n"
     "  -v, --verbose          a progress line for every epoch\n"
     "  -h, --help             show this help\n"
@@ -60,10 +62,11 @@ static int on_epoch(void *ctx, const lgcn_epoch_info *e)
     progress *p = ctx;
     if (p->log) {
         if (e->evaluated)
-            fprintf(p->log, "%u\t%.6f\t%.4f\t%.6f\t%.6f\n", e->epoch, e->loss, e->seconds, e->recall,
-                    e->ndcg);
+            fprintf(p->log, "%u\t%.6f\t%.4f\t%.6f\t%.6f\t%llu\n", e->epoch, e->loss, e->seconds,
+                    e->recall, e->ndcg, (unsigned long long)e->steps);
         else
-            fprintf(p->log, "%u\t%.6f\t%.4f\t\t\n", e->epoch, e->loss, e->seconds);
+            fprintf(p->log, "%u\t%.6f\t%.4f\t\t\t%llu\n", e->epoch, e->loss, e->seconds,
+                    (unsigned long long)e->steps);
         if (fflush(p->log) != 0 || ferror(p->log)) {
             p->log_failed = errno ? errno : EIO;
             return 1; /* the requested log cannot be written: stop */
@@ -140,7 +143,8 @@ int main(int argc, char **argv)
     float lr = 0.001f, reg = 1e-4f;
     uint64_t seed = 2020;
     int quiet = 0, verbose = 0;
-    enum { O_DIM = 256, O_LAYERS, O_LR, O_REG, O_BATCH, O_SEED, O_EVAL, O_PAT, O_LOG };
+    enum { O_DIM = 256, O_LAYERS, O_LR, O_REG, O_BATCH, O_SEED, O_EVAL, O_PAT, O_LOG, O_MAXSTEPS };
+    uint64_t max_steps = 0;
     static const struct option lo[] = {
         {"data", required_argument, 0, 'd'}, {"model", required_argument, 0, 'm'},
         {"epochs", required_argument, 0, 'e'}, {"dim", required_argument, 0, O_DIM},
@@ -148,7 +152,8 @@ int main(int argc, char **argv)
         {"reg", required_argument, 0, O_REG}, {"batch", required_argument, 0, O_BATCH},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, 't'},
         {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
-        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, 'q'},
+        {"log", required_argument, 0, O_LOG}, {"max-steps", required_argument, 0, O_MAXSTEPS},
+        {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c, bad = 0;
@@ -167,6 +172,7 @@ int main(int argc, char **argv)
         case O_EVAL: bad = cmd_u32("--eval-every", optarg, 0, 1000000, &eval_every); break;
         case O_PAT: bad = cmd_u32("--patience", optarg, 0, 1000000, &patience); break;
         case O_LOG: log_path = optarg; break;
+        case O_MAXSTEPS: bad = cmd_u64("--max-steps", optarg, &max_steps); break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'h': return cmd_help(usage);
@@ -210,7 +216,7 @@ int main(int argc, char **argv)
             cmd_msg("cannot open '%s': %s", log_path, strerror(errno));
             goto out;
         }
-        fprintf(pr.log, "epoch\tloss\tseconds\trecall@20\tndcg@20\n");
+        fprintf(pr.log, "epoch\tloss\tseconds\trecall@20\tndcg@20\tsteps\n");
     }
     /* fail now, not after hours of training, if the model cannot be written */
     {
@@ -230,7 +236,7 @@ int main(int argc, char **argv)
     pr.generation = ds.generation;
     lgcn_train_opts o = {.epochs = epochs, .batch = batch, .lr = lr, .reg = reg, .seed = seed,
                          .threads = (int)threads, .eval_every = eval_every, .patience = patience,
-                         .on_epoch = on_epoch, .save = save_model, .ctx = &pr};
+                         .max_steps = max_steps, .on_epoch = on_epoch, .save = save_model, .ctx = &pr};
     lgcn_train_result res;
     if (!quiet)
     {

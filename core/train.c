@@ -133,6 +133,7 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
     lgcn_rng rng;
     lgcn_rng_seed(&rng, o->seed ^ 0x5EEDB9Bull);
     uint32_t since_best = 0;
+    uint64_t steps_done = 0;
     int rc = 0;
     for (uint32_t ep = 1; ep <= o->epochs; ep++) {
         double t0 = lgcn_now();
@@ -142,21 +143,30 @@ int lgcn_train(const lgcn_dataset *ds, const lgcn_graph *g, lgcn_model *m, const
          * whole epoch first, without its memory) */
         double loss = 0;
         uint64_t nb = 0;
+        int cut = 0;
         for (uint64_t s = 0; s < n_train; s += B, nb++) {
+            if (o->max_steps && steps_done == o->max_steps) {
+                cut = 1;
+                break;
+            }
             uint32_t nb_trip = (uint32_t)(n_train - s < B ? n_train - s : B);
             for (uint32_t k = 0; k < nb_trip; k++)
                 lgcn_sample(g, active, n_active, &rng, &us[k], &is[k], &js[k]);
             loss += train_step(g, m, &w, us, is, js, nb_trip, o->lr, o->reg, NULL);
+            steps_done++;
         }
-        lgcn_epoch_info info = {.epoch = ep, .loss = loss / (double)nb, .seconds = lgcn_now() - t0};
+        if (nb == 0)
+            break; /* max_steps reached exactly at the end of the last epoch */
+        lgcn_epoch_info info = {.epoch = ep, .loss = loss / (double)nb, .seconds = lgcn_now() - t0,
+                                .steps = nb};
         res->seconds += info.seconds;
         res->epochs_run = ep;
         if (!isfinite(info.loss)) {
             rc = lgcn_error("training diverged at epoch %u (loss %g); try a smaller --lr", ep, info.loss);
             break;
         }
-        int stop = 0;
-        if (o->eval_every && ep % o->eval_every == 0) {
+        int stop = cut;
+        if (o->eval_every && ep % o->eval_every == 0 && !cut) {
             if (evaluate20(ds, g, m, &w, threads, &info.recall, &info.ndcg) != 0) {
                 rc = -1;
                 break;

@@ -25,6 +25,8 @@ typedef struct {
     uint32_t epoch;
     double loss;        /* mean batch loss (BPR + L2) */
     double seconds;     /* training time of this epoch (excludes evaluation) */
+    uint64_t steps;     /* mini-batches in this epoch (fewer than a full epoch
+                           when max_steps cut it short) */
     int evaluated;      /* metrics below are valid */
     double recall, ndcg;/* @20 on test */
     int improved;       /* new best model */
@@ -39,6 +41,8 @@ typedef struct {
     uint32_t eval_every; /* 0 = never evaluate */
     uint32_t patience;   /* stop after this many evaluations without a better
                             recall@20; 0 = never stop early */
+    uint64_t max_steps;  /* stop after this many mini-batches in all, even
+                            inside an epoch (timing runs); 0 = no limit */
     /* called after every epoch (NULL = none); non-zero return stops training */
     int (*on_epoch)(void *ctx, const lgcn_epoch_info *info);
     /* called with the model to keep, its final embeddings computed: at every

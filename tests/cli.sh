@@ -494,9 +494,10 @@ want_out_empty
 want_err_has "lgcn-train: 10 users, 18 movies, 58 train interactions; dim 64, 3 layers, 1 thread"
 want_err_has "lgcn-train: wrote TMP/model4"
 awk -F'\t' -v tab="$TAB" '
-    NR == 1 { if ($0 != "epoch" tab "loss" tab "seconds" tab "recall@20" tab "ndcg@20") { print "bad header: " $0; e = 1 } next }
+    NR == 1 { if ($0 != "epoch" tab "loss" tab "seconds" tab "recall@20" tab "ndcg@20" tab "steps") { print "bad header: " $0; e = 1 } next }
     {
-        if (NF != 5 || $1 != NR - 1 "" || $2 !~ /^[0-9]+\.[0-9]+$/ || $3 !~ /^[0-9]+\.[0-9]+$/) { print "bad row: " $0; e = 1 }
+        # 58 train interactions, batch 2048: one step an epoch
+        if (NF != 6 || $1 != NR - 1 "" || $2 !~ /^[0-9]+\.[0-9]+$/ || $3 !~ /^[0-9]+\.[0-9]+$/ || $6 != "1") { print "bad row: " $0; e = 1 }
         ev = ($1 % 10 == 0)
         if (ev && ($4 !~ /^[0-9]\.[0-9]+$/ || $5 !~ /^[0-9]\.[0-9]+$/)) { print "epoch " $1 " should be evaluated: " $0; e = 1 }
         if (!ev && ($4 != "" || $5 != "")) { print "epoch " $1 " should not be evaluated: " $0; e = 1 }
@@ -505,6 +506,10 @@ awk -F'\t' -v tab="$TAB" '
 ' "$tmp/train.tsv" >"$tmp/check.msg" 2>&1 || { fail "--log file:"; sed 's/^/    /' "$tmp/check.msg" >>"$tmp/diag"; }
 run $T -d "$DS" -m "$tmp/model5" $TRAIN --log "$tmp/train30.tsv"
 want_eq "--log lines with --epochs 30 (header + rows)" 31 "$(wc -l <"$tmp/train30.tsv" | tr -d ' ')"
+# --max-steps cuts mid-epoch: batch 20 -> 3 steps an epoch (58 triples), 4 in all
+run $T -d "$DS" -m "$tmp/model6" --threads 1 --batch 20 --max-steps 4 --eval-every 10 --log "$tmp/steps.tsv"
+want_rc 0
+want_eq "--max-steps 4: steps per logged epoch" "3 1" "$(tail -n +2 "$tmp/steps.tsv" | cut -f6 | tr '\n' ' ' | sed 's/ $//')"
 tend
 
 tbegin train_progress_lines
