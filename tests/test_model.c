@@ -111,16 +111,14 @@ static void ref_build(ref_model *r, const lgcn_dataset *ds, uint32_t d, uint32_t
     free(deg);
 }
 
-/* loss of E0 (double) for triples, computed densely from the definition */
-static double ref_loss(const ref_model *r, const double *e0, const uint32_t *us, const uint32_t *is,
-                       const uint32_t *js, uint32_t B, double reg)
+/* out = (1/(L+1)) sum_k A^k x, densely in double: the forward map E0 -> F
+ * and (A symmetric) the backward map dF -> dE0 */
+static void ref_propagate(const ref_model *r, const double *x, double *out)
 {
     size_t nd = (size_t)r->n * r->d;
-    double *F = calloc(nd, sizeof(double)), *cur = malloc(nd * sizeof(double)),
-           *nxt = malloc(nd * sizeof(double));
-    memcpy(cur, e0, nd * sizeof(double));
-    for (size_t q = 0; q < nd; q++)
-        F[q] = e0[q];
+    double *cur = malloc(nd * sizeof(double)), *nxt = malloc(nd * sizeof(double));
+    memcpy(cur, x, nd * sizeof(double));
+    memcpy(out, x, nd * sizeof(double));
     for (uint32_t k = 0; k < r->L; k++) {
         for (uint32_t a = 0; a < r->n; a++)
             for (uint32_t c = 0; c < r->d; c++) {
@@ -131,27 +129,60 @@ static double ref_loss(const ref_model *r, const double *e0, const uint32_t *us,
             }
         memcpy(cur, nxt, nd * sizeof(double));
         for (size_t q = 0; q < nd; q++)
-            F[q] += cur[q];
+            out[q] += cur[q];
     }
     for (size_t q = 0; q < nd; q++)
-        F[q] /= (r->L + 1);
+        out[q] /= (r->L + 1);
+    free(cur);
+    free(nxt);
+}
+
+/* loss of E0 (double) for triples, computed densely from the definition;
+ * with grad != NULL also its analytic gradient (the plain reference that
+ * the optimised kernels must match) */
+static double ref_loss_grad(const ref_model *r, const double *e0, const uint32_t *us, const uint32_t *is,
+                            const uint32_t *js, uint32_t B, double reg, double *grad)
+{
+    size_t nd = (size_t)r->n * r->d;
+    double *F = malloc(nd * sizeof(double)), *dF = calloc(nd, sizeof(double));
+    ref_propagate(r, e0, F);
     double loss = 0, sq = 0;
     for (uint32_t b = 0; b < B; b++) {
-        const double *fu = F + (size_t)us[b] * r->d, *fi = F + (size_t)(r->U + is[b]) * r->d,
-                     *fj = F + (size_t)(r->U + js[b]) * r->d;
+        size_t ru = us[b], ri = r->U + is[b], rj = r->U + js[b];
+        const double *fu = F + ru * r->d, *fi = F + ri * r->d, *fj = F + rj * r->d;
         double x = 0;
         for (uint32_t c = 0; c < r->d; c++)
             x += fu[c] * fj[c] - fu[c] * fi[c];
         loss += log1p(exp(x));
-        size_t rows[3] = {us[b], r->U + is[b], r->U + js[b]};
+        double sg = 1.0 / (1.0 + exp(-x)) / B; /* d softplus(x)/dx, with the 1/B mean */
+        for (uint32_t c = 0; c < r->d; c++) {
+            dF[ru * r->d + c] += sg * (fj[c] - fi[c]);
+            dF[ri * r->d + c] -= sg * fu[c];
+            dF[rj * r->d + c] += sg * fu[c];
+        }
+        size_t rows[3] = {ru, ri, rj};
         for (int t = 0; t < 3; t++)
             for (uint32_t c = 0; c < r->d; c++)
                 sq += e0[rows[t] * r->d + c] * e0[rows[t] * r->d + c];
     }
+    if (grad) {
+        ref_propagate(r, dF, grad);
+        for (uint32_t b = 0; b < B; b++) {
+            size_t rows[3] = {us[b], r->U + is[b], r->U + js[b]};
+            for (int t = 0; t < 3; t++)
+                for (uint32_t c = 0; c < r->d; c++)
+                    grad[rows[t] * r->d + c] += reg * e0[rows[t] * r->d + c] / B;
+        }
+    }
     free(F);
-    free(cur);
-    free(nxt);
+    free(dF);
     return loss / B + reg * 0.5 * sq / B;
+}
+
+static double ref_loss(const ref_model *r, const double *e0, const uint32_t *us, const uint32_t *is,
+                       const uint32_t *js, uint32_t B, double reg)
+{
+    return ref_loss_grad(r, e0, us, is, js, B, reg, NULL);
 }
 
 static void gradient_check_layers(uint32_t L)
@@ -195,8 +226,34 @@ static void gradient_check_layers(uint32_t L)
     double e0[24];
     for (size_t q = 0; q < 24; q++)
         e0[q] = m.e0[q];
-    double ref = ref_loss(&r, e0, us, is, js, B, reg);
+    double gref[24];
+    double ref = ref_loss_grad(&r, e0, us, is, js, B, reg, gref);
     CHECK_NEAR(loss, ref, 1e-5 * fabs(ref));
+    /* optimised float kernels against the plain double reference:
+     * relative error <= 1e-5 (max-norm) on the gradient ... */
+    double gmax = 0, gerr = 0;
+    for (size_t q = 0; q < 24; q++) {
+        gmax = fmax(gmax, fabs(gref[q]));
+        gerr = fmax(gerr, fabs(gref[q] - grad[q]));
+    }
+    CHECK(gerr <= 1e-5 * gmax);
+    printf("#   %u layers: loss %.9g (reference %.9g), gradient max error %.2e of max %.3g\n", L, loss,
+           ref, gerr, gmax);
+    /* ... and on the final embeddings F = P E0 */
+    {
+        double Fref[24], fmaxv = 0, ferr = 0;
+        float F[24];
+        lgcn_work w3;
+        lgcn_work_alloc(&w3, g.n, d);
+        lgcn_propagate(&g, m.e0, F, d, L, &w3);
+        ref_propagate(&r, e0, Fref);
+        for (size_t q = 0; q < 24; q++) {
+            fmaxv = fmax(fmaxv, fabs(Fref[q]));
+            ferr = fmax(ferr, fabs(Fref[q] - F[q]));
+        }
+        CHECK(ferr <= 1e-5 * fmaxv);
+        lgcn_work_free(&w3);
+    }
     /* central differences in double, h = 1e-6: truncation O(h^2) ~ 1e-12 */
     double maxerr = 0;
     int bad = 0;
@@ -207,7 +264,13 @@ static void gradient_check_layers(uint32_t L)
         e0[q] = save - h;
         double lm = ref_loss(&r, e0, us, is, js, B, reg);
         e0[q] = save;
+        /* the reference's analytic gradient must match its own finite
+         * differences (both double), and the float kernels must too */
         double num = (lp - lm) / (2 * h), err = fabs(num - grad[q]) / fmax(1e-3, fabs(num));
+        if (fabs(num - gref[q]) > 1e-6 * fmax(1.0, fabs(num))) {
+            printf("#   reference grad[%zu]: analytic %.12g numeric %.12g\n", q, gref[q], num);
+            bad = 1;
+        }
         if (err > maxerr)
             maxerr = err;
         if (err > 1e-4) {
