@@ -50,6 +50,7 @@ typedef struct {
     int log_failed;      /* errno of a failed log write, 0 = fine */
     const char *dir, *model_path, *lock_path;
     uint64_t generation; /* of the dataset trained on */
+    uint64_t data_id;    /* its lineage id */
     uint64_t seed;
     int warned;
     int quiet, verbose;
@@ -102,6 +103,11 @@ static int save_model(void *ctx, const lgcn_model *m)
     uint64_t id, gen;
     int rc = -1;
     /* the common case, nobody rated meanwhile, costs a header read */
+    if (lgcn_dataset_peek(p->dir, &id, &gen) == 0 && id != p->data_id) {
+        lgcn_unlock(lk);
+        return lgcn_error("the dataset in '%s' was replaced during training (lgcn-prep --force): "
+                          "the model is not written", p->dir);
+    }
     if (lgcn_dataset_peek(p->dir, &id, &gen) == 0 && gen == p->generation) {
         rc = lgcn_model_save(p->model_path, m);
         lgcn_unlock(lk);
@@ -234,6 +240,7 @@ int main(int argc, char **argv)
     pr.model_path = model_path;
     pr.lock_path = lock_path;
     pr.generation = ds.generation;
+    pr.data_id = ds.id;
     lgcn_train_opts o = {.epochs = epochs, .batch = batch, .lr = lr, .reg = reg, .seed = seed,
                          .threads = (int)threads, .eval_every = eval_every, .patience = patience,
                          .max_steps = max_steps, .on_epoch = on_epoch, .save = save_model, .ctx = &pr};

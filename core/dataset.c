@@ -11,8 +11,8 @@
 
 #define DS_MAGIC "LGCNDSET"
 #define IDS_MAGIC "LGCNIDS\0"
-#define DS_VERSION 1
-#define IDS_VERSION 1
+#define DS_VERSION 2 /* 1: ID maps only in the .ids files (pre-release) */
+#define IDS_VERSION 2 /* 1: without dataset id and generation */
 
 _Static_assert(sizeof(lgcn_rating) == 24, "lgcn_rating is stored as 24 bytes");
 
@@ -290,6 +290,12 @@ int lgcn_dataset_set_ratings(lgcn_dataset *ds, const uint32_t *users, const uint
     }
     if (n_add) {
         qsort(add, n_add, sizeof *add, cmp_rating_seq);
+        /* a pair new to the dataset but given again later in the batch: the
+         * later occurrence replaces the earlier one */
+        if (old_side)
+            for (size_t q = 1; q < n_add; q++)
+                if (add[q].user == add[q - 1].user && add[q].item == add[q - 1].item)
+                    old_side[add[q].ts] = (int)add[q - 1].side;
         size_t kept = 0;
         for (size_t q = 0; q < n_add; q++) {
             if (kept && add[kept - 1].user == add[q].user && add[kept - 1].item == add[q].item)
@@ -426,7 +432,7 @@ int lgcn_dataset_peek(const char *dir, uint64_t *id, uint64_t *generation)
     if (ok) {
         memcpy(&ver, h + 8, 4);
         memcpy(&endian, h + 12, 4);
-        ok = endian == LGCN_ENDIAN_MARK && ver >= 1 && ver <= DS_VERSION;
+        ok = endian == LGCN_ENDIAN_MARK && ver == DS_VERSION;
     }
     if (!ok) {
         int rc = lgcn_error("'%s' is not an lgcn dataset file", path);
@@ -453,6 +459,13 @@ int lgcn_dataset_load(const char *dir, lgcn_dataset *ds)
     }
     lgcn_reader r;
     if (lgcn_reader_open(&r, path, DS_MAGIC, DS_VERSION, "dataset") != 0) {
+        free(path);
+        return -1;
+    }
+    if (r.version < DS_VERSION) {
+        lgcn_error("'%s' was written by an earlier lgcn (dataset format %u); run lgcn-prep again",
+                   path, r.version);
+        lgcn_reader_close(&r);
         free(path);
         return -1;
     }

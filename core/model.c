@@ -4,13 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "rng.h"
 #include "util.h"
 
 #define MODEL_MAGIC "LGCNMODL"
-#define MODEL_VERSION 1
+#define MODEL_VERSION 2 /* 1: before users_fp (lgcn < 0.1.0 pre-release) */
 
 /* ---- parameters -------------------------------------------------------- */
 
@@ -46,12 +45,7 @@ int lgcn_model_alloc(lgcn_model *m, uint32_t n_users, uint32_t n_items, uint32_t
 
 static void free_slab(lgcn_model *m)
 {
-    if (m->map)
-        munmap(m->map, m->map_len);
-    else
-        free(m->slab);
-    m->map = NULL;
-    m->map_len = 0;
+    free(m->slab);
     m->slab = NULL;
 }
 
@@ -109,8 +103,6 @@ int lgcn_model_copy(lgcn_model *dst, const lgcn_model *src)
     float *slab = dst->slab;
     *dst = *src;
     dst->slab = slab;
-    dst->map = NULL;
-    dst->map_len = 0;
     point_slab(dst);
     memcpy(dst->slab, src->slab, (size_t)(src->n_users + src->n_items) * src->dim * 4 * sizeof(float));
     return 0;
@@ -145,12 +137,17 @@ int lgcn_model_save(const char *path, const lgcn_model *m)
     return lgcn_writer_commit(&w);
 }
 
-int lgcn_model_load(const char *path, lgcn_model *m)
+static int model_load(const char *path, lgcn_model *m, int final_only)
 {
     memset(m, 0, sizeof *m);
     lgcn_reader r;
     if (lgcn_reader_open(&r, path, MODEL_MAGIC, MODEL_VERSION, "model") != 0)
         return -1;
+    if (r.version < MODEL_VERSION) {
+        lgcn_reader_close(&r);
+        return lgcn_error("'%s' was written by an earlier lgcn (model format %u); train again", path,
+                          r.version);
+    }
     lgcn_model h = {0};
     uint32_t pad;
     int rc = -1;
@@ -172,31 +169,35 @@ int lgcn_model_load(const char *path, lgcn_model *m)
                    h.n_users, h.n_items, h.dim);
         goto out;
     }
-    /* the parameters are used in place: in the file's mapping when there is
-     * one (no copy; private, so writes stay in this process), else copied */
+    /* copied out of the file's mapping: a long-running reader must not
+     * depend on the file staying as it was (a truncation would SIGBUS) */
     *m = h;
     const uint8_t *params = lgcn_reader_take(&r, (size_t)nd * 16);
-    if (r.mapped && ((uintptr_t)params & 3) == 0) {
-        m->map = r.data;
-        m->map_len = r.mapped;
-        m->slab = (float *)(void *)params;
-        r.data = NULL;
-        r.mapped = 0;
+    size_t keep = final_only ? (size_t)nd * 4 : (size_t)nd * 16;
+    m->slab = lgcn_aligned_alloc(keep);
+    if (!m->slab)
+        goto out;
+    memcpy(m->slab, final_only ? params + (size_t)nd * 12 : params, keep);
+    if (final_only) {
+        m->e0 = m->m = m->v = NULL;
+        m->final = m->slab;
     } else {
-        m->slab = lgcn_aligned_alloc((size_t)nd * 16);
-        if (!m->slab)
-            goto out;
-        memcpy(m->slab, params, (size_t)nd * 16);
+        point_slab(m);
     }
-    point_slab(m);
-    /* what scoring reads must be finite (the checksum already vouches for
-     * the bytes; this catches a writer that stored a diverged model) */
-    for (size_t k = 0; k < (size_t)nd; k++)
-        if (!isfinite(m->final[k])) {
+    /* the checksum vouches for the bytes; this catches a writer that
+     * stored a diverged model. Exponent bits all ones = inf or NaN; no
+     * early exit, so the loop vectorises. */
+    {
+        const uint32_t *bits = (const uint32_t *)(const void *)m->slab;
+        uint32_t bad = 0;
+        for (size_t k = 0; k < keep / 4; k++)
+            bad |= ((bits[k] >> 23) & 0xffu) == 0xffu;
+        if (bad) {
             lgcn_error("'%s': the model holds non-finite values", path);
             lgcn_model_free(m);
             goto out;
         }
+    }
     rc = 0;
 out:
     lgcn_reader_close(&r);
@@ -207,6 +208,10 @@ static uint64_t users_hash(const lgcn_dataset *ds, uint32_t n)
 {
     return lgcn_hash_bytes(ds->user_raw, (size_t)n * sizeof *ds->user_raw);
 }
+
+int lgcn_model_load(const char *path, lgcn_model *m) { return model_load(path, m, 0); }
+
+int lgcn_model_load_final(const char *path, lgcn_model *m) { return model_load(path, m, 1); }
 
 int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds)
 {
@@ -238,7 +243,7 @@ int lgcn_load_pair(const char *dir, const char *model_path, lgcn_dataset *ds, lg
     if (lk == -1)
         return -1;
     int rc = lgcn_dataset_load(dir, ds);
-    if (rc == 0 && (lgcn_model_load(model_path, m) != 0 || lgcn_model_check(m, ds) != 0)) {
+    if (rc == 0 && (lgcn_model_load_final(model_path, m) != 0 || lgcn_model_check(m, ds) != 0)) {
         lgcn_model_free(m);
         lgcn_dataset_free(ds);
         rc = -1;

@@ -36,8 +36,6 @@ typedef struct {
     float recall, ndcg;     /* test recall/ndcg@20 when kept (-1 = not evaluated) */
     /* one slab [4 x N x d]: e0 | adam m | adam v | final F */
     float *slab;
-    void *map;              /* when loaded: the file mapping the slab lives in */
-    size_t map_len;
     float *e0, *m, *v, *final;
 } lgcn_model;
 
@@ -55,15 +53,19 @@ int lgcn_model_copy(lgcn_model *dst, const lgcn_model *src);
 
 int lgcn_model_save(const char *path, const lgcn_model *m);
 int lgcn_model_load(const char *path, lgcn_model *m);
+/* For serving (eval, recommend): only the final embeddings are kept
+ * (m->e0, m->m, m->v are NULL; m->final points to the slab). */
+int lgcn_model_load_final(const char *path, lgcn_model *m);
 /* Can this model serve/learn from ds? Same data lineage and movies, and its
  * users are the dataset's first m->n_users users (it may know fewer users
  * than the dataset: users added since it was written). */
 int lgcn_model_check(const lgcn_model *m, const lgcn_dataset *ds);
 /* Record ds (fingerprint, generation, user IDs) as the model's data. */
 void lgcn_model_bind(lgcn_model *m, const lgcn_dataset *ds);
-/* Load DIR's dataset and the model file as one consistent pair (under a
- * shared DIR/lock, so never between the two renames of a writer) and
- * lgcn_model_check them. On error nothing needs freeing. */
+/* Load DIR's dataset and the model file (lgcn_model_load_final: final
+ * embeddings only) as one consistent pair (under a shared DIR/lock, so
+ * never between the two renames of a writer) and lgcn_model_check them.
+ * On error nothing needs freeing. */
 int lgcn_load_pair(const char *dir, const char *model_path, lgcn_dataset *ds, lgcn_model *m);
 
 /* Scratch for training steps over graph g: two [N x d] matrices and the

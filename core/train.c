@@ -248,8 +248,10 @@ int lgcn_finetune(const lgcn_graph *g, lgcn_model *m, const uint32_t *users, uin
 int lgcn_model_catch_up(lgcn_model *m, const lgcn_dataset *now, const lgcn_model *disk, uint64_t seed)
 {
     uint32_t U = m->n_users, d = m->dim;
-    if (now->n_users < U || now->n_items != m->n_items)
-        return lgcn_error("the dataset no longer matches the model being trained");
+    /* only a later generation of the same dataset: same lineage and movies,
+     * the model's users a prefix of the current ones */
+    if (lgcn_model_check(m, now) != 0)
+        return lgcn_error("the dataset no longer matches the model being trained (replaced?)");
     if (lgcn_model_add_users(m, now->n_users - U, seed) != 0)
         return -1;
     if (disk && disk->dim == d && disk->n_items == m->n_items && lgcn_model_check(disk, now) == 0) {

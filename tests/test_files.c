@@ -112,11 +112,15 @@ static void batch_ratings_merge(void)
     float rs[5] = {4.0f, 5.0f, 1.5f, 4.5f, 1.0f};
     int old[5];
     CHECK(lgcn_dataset_set_ratings(&a, us, is, rs, 5, 1234, old) == 0);
-    CHECK(old[0] == -1 && old[1] == -1 && old[2] == -1 && old[3] == LGCN_TRAIN && old[4] == -1);
+    /* (2,1) is new at its first occurrence, replaced (train) at its second */
+    CHECK(old[0] == -1 && old[1] == -1 && old[2] == LGCN_TRAIN && old[3] == LGCN_TRAIN && old[4] == -1);
     CHECK(a.n_ratings == 9);
-    /* the same through one-at-a-time inserts */
-    for (int k = 0; k < 5; k++)
-        CHECK(lgcn_dataset_set_rating(&b, us[k], is[k], rs[k], 1234, &old[0]) == 0);
+    /* the same through one-at-a-time inserts, with the same old sides */
+    for (int k = 0; k < 5; k++) {
+        int o1;
+        CHECK(lgcn_dataset_set_rating(&b, us[k], is[k], rs[k], 1234, &o1) == 0);
+        CHECK(o1 == old[k]);
+    }
     CHECK(b.n_ratings == 9 && memcmp(a.ratings, b.ratings, 9 * sizeof *a.ratings) == 0);
     CHECK(memcmp(a.user_off, b.user_off, 4 * sizeof *a.user_off) == 0);
     /* sorted, and the values */
@@ -146,7 +150,7 @@ static void id_exports_match(void)
     CHECK(lgcn_dataset_save(dir, &ds) == 0);
     char *p = lgcn_path_join(dir, "users.ids");
     lgcn_reader r;
-    CHECK(lgcn_reader_open(&r, p, "LGCNIDS\0", 1, "encoded-ID") == 0);
+    CHECK(lgcn_reader_open(&r, p, "LGCNIDS\0", 2, "encoded-ID") == 0 && r.version == 2);
     uint32_t kind, pad;
     uint64_t id, gen, n;
     int64_t raw[3];
