@@ -40,8 +40,8 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lgcn-man.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 2' INT TERM
-mkdir "$tmp/work" || exit 2
-ln -s "$root/testdata" "$tmp/work/testdata" || exit 2
+mkdir "$tmp/run" || exit 2
+ln -s "$root/testdata" "$tmp/run/testdata" || exit 2
 
 failed=0
 for page in prep train eval recommend rate; do
@@ -69,7 +69,7 @@ for page in prep train eval recommend rate; do
     n=0
     while IFS= read -r cmd; do
         n=$((n + 1))
-        (cd "$tmp/work" && PATH="$bin:$PATH" && export PATH &&
+        (cd "$tmp/run" && PATH="$bin:$PATH" && export PATH &&
             exec sh -c "$cmd") </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
         status=$?
         if [ "$status" -eq 0 ]; then
