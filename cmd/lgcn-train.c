@@ -102,13 +102,18 @@ static int save_model(void *ctx, const lgcn_model *m)
     lgcn_dataset now;
     uint64_t id, gen;
     int rc = -1;
-    /* the common case, nobody rated meanwhile, costs a header read */
-    if (lgcn_dataset_peek(p->dir, &id, &gen) == 0 && id != p->data_id) {
+    /* one header read tells replaced, unchanged (the common case: a plain
+     * save) or rated meanwhile (catch up) */
+    if (lgcn_dataset_peek(p->dir, &id, &gen) != 0) {
+        lgcn_unlock(lk);
+        return -1;
+    }
+    if (id != p->data_id) {
         lgcn_unlock(lk);
         return lgcn_error("the dataset in '%s' was replaced during training (lgcn-prep --force): "
                           "the model is not written", p->dir);
     }
-    if (lgcn_dataset_peek(p->dir, &id, &gen) == 0 && gen == p->generation) {
+    if (gen == p->generation) {
         rc = lgcn_model_save(p->model_path, m);
         lgcn_unlock(lk);
         return rc;

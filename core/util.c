@@ -60,12 +60,6 @@ void lgcn_log(const char *fmt, ...)
     log_hook(msg);
 }
 
-void lgcn_log_stderr(const char *msg)
-{
-    fputs(msg, stderr);
-    fputc('\n', stderr);
-}
-
 /* ---- strict numbers ---------------------------------------------------- */
 
 int lgcn_parse_i64n(const char *s, size_t n, int64_t *out)
@@ -354,7 +348,6 @@ void lgcn_writer_put(lgcn_writer *w, const void *p, size_t n)
 void lgcn_writer_u32(lgcn_writer *w, uint32_t v) { lgcn_writer_put(w, &v, 4); }
 void lgcn_writer_u64(lgcn_writer *w, uint64_t v) { lgcn_writer_put(w, &v, 8); }
 void lgcn_writer_f32(lgcn_writer *w, float v) { lgcn_writer_put(w, &v, 4); }
-void lgcn_writer_f64(lgcn_writer *w, double v) { lgcn_writer_put(w, &v, 8); }
 
 static void fsync_dir_of(const char *path)
 {
@@ -447,10 +440,10 @@ int lgcn_reader_open(lgcn_reader *r, const char *path, const char magic[8],
         close(fd);
         return lgcn_error("'%s' is not an lgcn %s file (too short)", path, what);
     }
-    /* Map the file privately: the page cache is read in place (no copy),
-     * and a caller may take the mapping over and even write to it
-     * (copy-on-write). Falls back to read() where mmap is refused. */
-    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    /* Map the file read-only: the page cache is checksummed in place (no
+     * copy); loaders copy out what they keep, so nothing depends on the file
+     * after close. Falls back to read() where mmap is refused. */
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {
         r->data = map;
         r->mapped = size;
@@ -527,7 +520,6 @@ int lgcn_reader_get(lgcn_reader *r, void *dst, size_t n)
 int lgcn_reader_u32(lgcn_reader *r, uint32_t *v) { return lgcn_reader_get(r, v, 4); }
 int lgcn_reader_u64(lgcn_reader *r, uint64_t *v) { return lgcn_reader_get(r, v, 8); }
 int lgcn_reader_f32(lgcn_reader *r, float *v) { return lgcn_reader_get(r, v, 4); }
-int lgcn_reader_f64(lgcn_reader *r, double *v) { return lgcn_reader_get(r, v, 8); }
 
 int lgcn_reader_end(lgcn_reader *r)
 {

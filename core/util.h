@@ -33,8 +33,6 @@ const char *lgcn_errmsg(void);
 typedef void (*lgcn_log_fn)(const char *msg);
 void lgcn_set_log(lgcn_log_fn fn);
 void lgcn_log(const char *fmt, ...) LGCN_PRINTF(1, 2);
-/* Prints msg + newline to stderr: the hook commands normally install. */
-void lgcn_log_stderr(const char *msg);
 
 /* Strict parsing: the whole string must be a number in [min, max]
  * (no leading/trailing junk, no empty string, no overflow).  Return 0 on
@@ -84,14 +82,13 @@ void lgcn_writer_put(lgcn_writer *w, const void *p, size_t n);
 void lgcn_writer_u32(lgcn_writer *w, uint32_t v);
 void lgcn_writer_u64(lgcn_writer *w, uint64_t v);
 void lgcn_writer_f32(lgcn_writer *w, float v);
-void lgcn_writer_f64(lgcn_writer *w, double v);
 /* Write the checksum, fsync, rename into place, fsync the directory. */
 int lgcn_writer_commit(lgcn_writer *w);
 /* Discard the temp file (safe after a failed commit or open). */
 void lgcn_writer_abort(lgcn_writer *w);
 
 typedef struct {
-    uint8_t *data;   /* whole file (owned: mapped, or malloc'd when mapped == 0) */
+    uint8_t *data;   /* whole file (owned: mapped read-only, or malloc'd when mapped == 0) */
     size_t mapped;   /* length of the private mapping, 0 when malloc'd */
     size_t len;      /* bytes of payload + header, checksum excluded */
     size_t pos;      /* read cursor */
@@ -108,7 +105,6 @@ int lgcn_reader_get(lgcn_reader *r, void *dst, size_t n);
 int lgcn_reader_u32(lgcn_reader *r, uint32_t *v);
 int lgcn_reader_u64(lgcn_reader *r, uint64_t *v);
 int lgcn_reader_f32(lgcn_reader *r, float *v);
-int lgcn_reader_f64(lgcn_reader *r, double *v);
 /* Bytes left to read: callers check array sizes against it before malloc. */
 size_t lgcn_reader_left(const lgcn_reader *r);
 /* Pointer to the next n bytes (advancing), or NULL + error when short. */
